@@ -1,0 +1,1 @@
+"""Pure spatial logic: coordinate systems, H3 cells, zones and hotspot statistics."""

@@ -1,0 +1,207 @@
+"""The ``hotspot`` command: demo data, import, export (see DESIGN.md for the contract)."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy.exc import ArgumentError, OperationalError
+
+from hotspot.errors import UserError
+from hotspot.filters import ReportFilter
+
+__all__ = ["main"]
+
+EXIT_OK = 0
+EXIT_USER_ERROR = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports a usage mistake as one line with exit status 2."""
+
+    def error(self, message: str) -> None:
+        raise UserError(f"{self.prog}: {message}")
+
+
+def _date(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def _mapping(value: str) -> tuple[str, str]:
+    field, sep, column = value.partition("=")
+    if not sep or not field or not column:
+        raise argparse.ArgumentTypeError(f"expected field=column, got {value!r}")
+    return field.strip(), column.strip()
+
+
+def _add_db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--db",
+        help="database URL or SQLite path (default: HOTSPOT_DATABASE_URL or data/hotspot.db)",
+    )
+
+
+def _add_filters(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("filters")
+    group.add_argument("--category", nargs="+", default=[], help="category codes or names")
+    group.add_argument("--layer", nargs="+", default=[], help="map layers")
+    group.add_argument("--community", help="community code or name")
+    group.add_argument("--since", type=_date, help="first report date, YYYY-MM-DD")
+    group.add_argument("--until", type=_date, help="last report date, YYYY-MM-DD")
+    group.add_argument("--status", nargs="+", default=[], help="status codes or names")
+
+
+def _filters(args: argparse.Namespace) -> ReportFilter:
+    from hotspot import taxonomy
+
+    def resolve(values: list[str], resolver, what: str) -> tuple[str, ...]:
+        codes = resolver(values) if values else []
+        for value, code in zip(values, codes, strict=True):
+            if code is None:
+                raise UserError(f"unknown {what} {value!r}")
+        return tuple(codes)
+
+    catalogue = taxonomy.load_categories()
+    unknown_layers = sorted(set(args.layer) - set(catalogue["layer"]))
+    if unknown_layers:
+        known = ", ".join(sorted(set(catalogue["layer"])))
+        raise UserError(f"unknown layer {unknown_layers[0]!r}; layers are {known}")
+    return ReportFilter(
+        categories=resolve(args.category, taxonomy.resolve_categories, "category"),
+        layers=tuple(args.layer),
+        community=args.community,
+        since=args.since,
+        until=args.until,
+        statuses=resolve(args.status, taxonomy.resolve_statuses, "status"),
+    )
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="hotspot", description="Hotspot Map: issue reports and hotspots.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    demo = commands.add_parser("demo", help="fill the store with the synthetic demo town")
+    demo.add_argument("--seed", type=int, default=7)
+    demo.add_argument("--reports", type=int, default=20_000, help="number of reports")
+    demo.add_argument("--until", type=_date, help="last day of the demo year (default today)")
+    _add_db(demo)
+
+    imp = commands.add_parser("import", help="import reports from a file")
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--crs", default="wgs84", help="wgs84, gcj02, bd09, cgcs2000 or EPSG:nnnn")
+    imp.add_argument("--format", dest="fmt", help="csv or xlsx (default: from the file name)")
+    imp.add_argument("--skip-invalid", action="store_true", help="import the good rows only")
+    imp.add_argument("--dry-run", action="store_true", help="validate, write nothing")
+    imp.add_argument(
+        "--map",
+        type=_mapping,
+        nargs="+",
+        default=[],
+        metavar="FIELD=COLUMN",
+        help="header overrides",
+    )
+    _add_db(imp)
+
+    exp = commands.add_parser("export", help="export reports to a file")
+    exp.add_argument("file", type=Path)
+    exp.add_argument("--format", dest="fmt", help="geojson or csv (default: from the file name)")
+    _add_filters(exp)
+    _add_db(exp)
+    return parser
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    if args.reports < 0:
+        raise UserError("--reports must be 0 or more")
+    from hotspot.demo import build_town
+    from hotspot.store.engine import open_store
+    from hotspot.store.town import write_town
+
+    town = build_town(seed=args.seed, n_reports=args.reports, until=args.until)
+    write_town(open_store(args.db), town)
+    print(
+        f"demo town written: {len(town.communities)} communities, {len(town.zones)} storefront "
+        f"zones, {len(town.reports)} reports (seed {args.seed}, until {town.meta['demo_until']})"
+    )
+    return EXIT_OK
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    from hotspot.intake.importer import import_reports
+    from hotspot.store.engine import open_store
+
+    result = import_reports(
+        open_store(args.db),
+        args.file,
+        crs=args.crs,
+        fmt=args.fmt,
+        skip_invalid=args.skip_invalid,
+        dry_run=args.dry_run,
+        overrides=dict(args.map),
+    )
+    verb = "would import" if result.dry_run else "imported"
+    line = (
+        f"{verb} {result.valid}, rejected {result.rejected}, "
+        f"already imported {result.already_imported}"
+    )
+    if result.rejects_file:
+        line += f"; rejected rows in {result.rejects_file}"
+    print(line)
+    return EXIT_OK
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from hotspot.intake.export import export_reports
+    from hotspot.store.engine import open_store
+
+    filters = _filters(args)
+    count = export_reports(open_store(args.db), args.file, fmt=args.fmt, filters=filters)
+    print(f"exported {count} reports to {args.file}")
+    return EXIT_OK
+
+
+_COMMANDS = {"demo": _cmd_demo, "import": _cmd_import, "export": _cmd_export}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit status.
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name; ``sys.argv[1:]`` when omitted.
+
+    Returns
+    -------
+    int
+        0 on success, 2 on a user's mistake (with a one-line reason on stderr).
+    """
+    try:
+        args = _build_parser().parse_args(argv)
+        logging.basicConfig(
+            level=logging.INFO if args.verbose else logging.WARNING,
+            format="%(levelname)s %(name)s: %(message)s",
+        )
+        return _COMMANDS[args.command](args)
+    except UserError as exc:
+        print(f"hotspot: error: {exc}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except (OperationalError, ArgumentError) as exc:
+        reason = str(getattr(exc, "orig", exc) or exc).splitlines()[0]
+        print(f"hotspot: error: cannot use the database: {reason}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+        print(f"hotspot: error: {exc.strerror}: {exc.filename}", file=sys.stderr)
+        return EXIT_USER_ERROR
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,86 @@
+"""Reading tabular files (CSV in UTF-8, UTF-8 with BOM or GBK/GB18030) into string frames."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pandas as pd
+
+from hotspot.errors import UserError
+
+__all__ = ["decode_text", "read_csv_table"]
+
+# GB18030 is a superset of GBK and GB2312, so one attempt covers all three.
+_ENCODINGS = ("utf-8-sig", "gb18030")
+
+
+def decode_text(data: bytes, *, name: str = "file") -> tuple[str, str]:
+    """Decode bytes as UTF-8 (with or without BOM) or else GB18030.
+
+    Parameters
+    ----------
+    data : bytes
+    name : str
+        File name for the error message.
+
+    Returns
+    -------
+    tuple of str
+        The text and the encoding that read it.
+
+    Raises
+    ------
+    UserError
+        When neither encoding reads the bytes.
+    """
+    for encoding in _ENCODINGS:
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError:
+            continue
+    raise UserError(f"{name}: not a text file in UTF-8 or GBK/GB18030")
+
+
+def read_csv_table(path: Path) -> pd.DataFrame:
+    """Read a CSV file as strings, every cell kept as written (no NA guessing).
+
+    Parameters
+    ----------
+    path : pathlib.Path
+
+    Returns
+    -------
+    pandas.DataFrame
+        Header names stripped of white space; all values ``str``, missing ones "".
+
+    Raises
+    ------
+    UserError
+        Empty file, no header, undecodable bytes or broken quoting.
+    """
+    data = path.read_bytes()
+    if not data.strip():
+        raise UserError(f"{path.name}: the file is empty")
+    if b"\0" in data[:4096]:
+        raise UserError(f"{path.name}: binary data, not a CSV file")
+    text, _ = decode_text(data, name=path.name)
+    try:
+        dialect = csv.Sniffer().sniff(text[:20_000], delimiters=",;\t|")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=delimiter,
+            dtype=str,
+            keep_default_na=False,
+            skip_blank_lines=True,
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "unreadable"
+        raise UserError(f"{path.name}: not a readable CSV file ({reason})") from None
+    frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+    return frame

@@ -1,0 +1,1 @@
+"""The report store: one SQLAlchemy Core schema for SQLite and PostgreSQL."""

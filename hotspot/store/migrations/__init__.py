@@ -1,0 +1,1 @@
+"""Alembic migrations of the store schema, applied by :func:`hotspot.store.engine.migrate`."""

@@ -1,0 +1,172 @@
+"""The store's tables, one SQLAlchemy Core schema for SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+from hotspot.store.types import Geometry
+
+__all__ = [
+    "app_user",
+    "community",
+    "grid_cell",
+    "meta",
+    "metadata",
+    "patrol",
+    "report",
+    "report_event",
+    "storefront_zone",
+    "street",
+]
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+#: Key-value facts about the store: schema notes, whether it holds demo data and its seed.
+meta = Table(
+    "meta",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+community = Table(
+    "community",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("name", String(100), nullable=False),
+    Column("geom", Geometry, nullable=False),
+    Column("area_m2", Float, nullable=False),
+)
+
+#: The community grid: H3 cells at the grid resolution whose centres fall inside a community.
+grid_cell = Table(
+    "grid_cell",
+    metadata,
+    Column("cell", BigInteger, primary_key=True, autoincrement=False),
+    Column("community_id", Integer, ForeignKey("community.id"), nullable=False, index=True),
+    Column("grid_worker", String(50)),
+)
+
+street = Table(
+    "street",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("geom", Geometry, nullable=False),
+)
+
+#: 门前三包责任区: a narrow polygon along a shop's street frontage.
+storefront_zone = Table(
+    "storefront_zone",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("shop_name", String(100), nullable=False),
+    Column("business_type", String(50)),
+    Column("address", String(200)),
+    Column("licence_status", String(20), nullable=False),
+    Column("agreement_signed", Boolean, nullable=False),
+    Column("agreement_signed_at", Date),
+    Column("responsible_person", String(50)),
+    Column("responsible_phone", String(30)),
+    Column("community_id", Integer, ForeignKey("community.id"), index=True),
+    Column("street_id", Integer, ForeignKey("street.id")),
+    Column("geom", Geometry, nullable=False),
+    Column("area_m2", Float, nullable=False),
+    Column("cell", BigInteger, nullable=False, index=True),
+)
+
+patrol = Table(
+    "patrol",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("zone_id", Integer, ForeignKey("storefront_zone.id"), nullable=False, index=True),
+    Column("patrolled_at", DateTime, nullable=False),
+    Column("inspector", String(50), nullable=False),
+    Column("findings", Text),
+    Column("compliant", Boolean, nullable=False),
+)
+
+#: 问题/工单. Geometry is a point, or a polygon footprint for footprint categories;
+#: lng/lat is its representative point in WGS84 and ``cell`` that point's H3 cell
+#: at the stored resolution (12) as a signed 64-bit integer.
+report = Table(
+    "report",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("external_id", String(64), unique=True),
+    Column("category", String(40), nullable=False, index=True),
+    Column("description", Text),
+    Column("address", String(200)),
+    Column("geom", Geometry, nullable=False),
+    Column("area_m2", Float),
+    Column("lng", Float, nullable=False),
+    Column("lat", Float, nullable=False),
+    Column("orig_x", Float),
+    Column("orig_y", Float),
+    Column("orig_crs", String(20)),
+    Column("reported_at", DateTime, nullable=False, index=True),
+    Column("source", String(20)),
+    Column("reporter_name", String(50)),
+    Column("reporter_phone", String(30)),
+    Column("status", String(20), nullable=False, index=True),
+    Column("due_at", DateTime),
+    Column("resolved_at", DateTime),
+    Column("closed_at", DateTime),
+    Column("demolished_m2", Float),
+    Column("community_id", Integer, ForeignKey("community.id"), index=True),
+    Column("zone_id", Integer, ForeignKey("storefront_zone.id"), index=True),
+    Column("cell", BigInteger, nullable=False, index=True),
+    Column("duplicate_of", Integer, ForeignKey("report.id")),
+    Column("relapse_of", Integer, ForeignKey("report.id")),
+    Column("version", Integer, nullable=False, server_default="1"),
+)
+
+#: Every status change: who, when, from, to, note.
+report_event = Table(
+    "report_event",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("report_id", Integer, ForeignKey("report.id"), nullable=False, index=True),
+    Column("at", DateTime, nullable=False),
+    Column("actor", String(50), nullable=False),
+    Column("from_status", String(20)),
+    Column("to_status", String(20), nullable=False),
+    Column("note", Text),
+)
+
+app_user = Table(
+    "app_user",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("username", String(50), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("community_id", Integer, ForeignKey("community.id")),
+    Column("disabled", Boolean, nullable=False, server_default="0"),
+    Column("created_at", DateTime, nullable=False),
+)
+
+Index("ix_report_category_reported_at", report.c.category, report.c.reported_at)

@@ -1,0 +1,1 @@
+"""Folium layer builders: data in, a FeatureGroup or Layer out."""

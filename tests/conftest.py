@@ -1,0 +1,110 @@
+"""Shared fixtures: throwaway stores and a tiny two-community town."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+
+from geo.cells import GRID_RES, cell_parents, cells_from_points, cells_in_polygon
+from geo.crs import to_metric
+from hotspot.store import schema
+from hotspot.store.engine import open_store
+from hotspot.store.frames import insert_frame
+
+#: The tiny town: two square communities side by side near 西红门 (WGS84).
+WEST = shapely.box(116.300, 39.780, 116.310, 39.790)
+EAST = shapely.box(116.310, 39.780, 116.320, 39.790)
+ZONE = shapely.box(116.3050, 39.7850, 116.3052, 39.78505)
+
+
+@pytest.fixture
+def engine(tmp_path):
+    """An empty, migrated SQLite store."""
+    return open_store(f"sqlite:///{tmp_path / 'store.db'}")
+
+
+def write_small_town(engine) -> None:
+    """Two communities with their grid cells and one storefront zone."""
+    communities = gpd.GeoDataFrame(
+        {
+            "id": [1, 2],
+            "code": ["W01", "E02"],
+            "name": ["西园社区", "东苑社区"],
+            "area_m2": [to_metric(WEST).area, to_metric(EAST).area],
+        },
+        geometry=[WEST, EAST],
+        crs="EPSG:4326",
+    )
+    cells = pd.concat(
+        [
+            pd.DataFrame({"cell": cells_in_polygon(poly, res=GRID_RES), "community_id": cid})
+            for cid, poly in ((1, WEST), (2, EAST))
+        ]
+    )
+    centre = shapely.centroid(ZONE)
+    zones = gpd.GeoDataFrame(
+        {
+            "id": [1],
+            "shop_name": ["老王烧烤"],
+            "business_type": ["餐饮"],
+            "address": ["兴旺路12号"],
+            "licence_status": ["valid"],
+            "agreement_signed": [True],
+            "agreement_signed_at": [dt.date(2026, 3, 1)],
+            "responsible_person": ["王强"],
+            "responsible_phone": ["13800138000"],
+            "community_id": [1],
+            "street_id": [None],
+            "area_m2": [to_metric(ZONE).area],
+            "cell": cells_from_points([centre.x], [centre.y]),
+        },
+        geometry=[ZONE],
+        crs="EPSG:4326",
+    )
+    with engine.begin() as conn:
+        insert_frame(conn, schema.community, communities)
+        insert_frame(conn, schema.grid_cell, cells)
+        insert_frame(conn, schema.storefront_zone, zones)
+    assert (cell_parents(zones["cell"], GRID_RES) > 0).all()
+
+
+@pytest.fixture
+def town_engine(engine):
+    """A migrated store holding the tiny two-community town."""
+    write_small_town(engine)
+    return engine
+
+
+def write_csv(path: Path, rows: list[dict], *, encoding: str = "utf-8") -> Path:
+    """Write dict rows as CSV with the union of their keys as the header."""
+    header: list[str] = []
+    for row in rows:
+        header += [k for k in row if k not in header]
+    with path.open("w", newline="", encoding=encoding) as out:
+        writer = csv.DictWriter(out, fieldnames=header)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def canonical_row(i: int, **changes) -> dict:
+    """A valid canonical report CSV row inside the tiny town."""
+    row = {
+        "id": f"12345-{i:05d}",
+        "category": "abandoned_vehicle",
+        "lng": f"{116.301 + (i % 17) * 0.001:.6f}",
+        "lat": f"{39.781 + (i % 7) * 0.001:.6f}",
+        "reported_at": f"2026-10-{1 + i % 28:02d} 08:{i % 60:02d}:00",
+        "description": f"小区内废弃车辆长期停放 {i}",
+        "source": "12345热线",
+        "status": "new",
+        "address": f"兴旺路{i}号",
+    }
+    row.update(changes)
+    return row

@@ -1,0 +1,147 @@
+import datetime as dt
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+
+from geo.cells import cells_from_points
+from hotspot.config import database_url
+from hotspot.store import schema
+from hotspot.store.engine import current_revision, head_revision, make_engine, migrate, open_store
+from hotspot.store.frames import insert_frame, read_events, read_meta, read_reports, write_meta
+
+
+def test_migrations_build_exactly_the_declared_schema(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    assert current_revision(engine) is None
+    migrate(engine)
+    assert current_revision(engine) == head_revision()
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), schema.metadata)
+    assert diff == []
+    assert set(inspect(engine).get_table_names()) >= set(schema.metadata.tables)
+
+
+def test_open_store_migrates_an_empty_database_and_reopens_it(tmp_path):
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    open_store(url)
+    engine = open_store(url)
+    assert current_revision(engine) == head_revision()
+
+
+def test_sqlite_store_uses_wal_and_a_busy_timeout(engine):
+    with engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() >= 5000
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_database_url_prefers_argument_then_environment_then_default(monkeypatch, tmp_path):
+    monkeypatch.delenv("HOTSPOT_DATABASE_URL", raising=False)
+    assert database_url().endswith("data/hotspot.db")
+    monkeypatch.setenv("HOTSPOT_DATABASE_URL", "postgresql+psycopg://u@h/db")
+    assert database_url() == "postgresql+psycopg://u@h/db"
+    assert database_url(str(tmp_path / "x.db")) == f"sqlite:///{tmp_path / 'x.db'}"
+
+
+def _two_reports() -> gpd.GeoDataFrame:
+    footprint = shapely.box(116.3050, 39.7850, 116.3053, 39.7852)
+    point = shapely.Point(116.3012, 39.7815)
+    rep = shapely.point_on_surface(footprint)
+    lng = np.array([point.x, rep.x])
+    lat = np.array([point.y, rep.y])
+    return gpd.GeoDataFrame(
+        {
+            "id": [1, 2],
+            "external_id": ["DX2026100100001", None],
+            "category": ["abandoned_vehicle", "illegal_structure"],
+            "description": ["废弃车辆", "私搭乱建 彩钢房"],
+            "address": ["兴旺路1号", None],
+            "area_m2": [None, 660.5],
+            "lng": lng,
+            "lat": lat,
+            "orig_x": [116.3073, None],
+            "orig_y": [39.7829, None],
+            "orig_crs": ["gcj02", None],
+            "reported_at": pd.to_datetime(["2026-10-01 08:30:00", "2026-10-02 14:05:09"]),
+            "source": ["hotline", "patrol"],
+            "reporter_name": ["张三", None],
+            "reporter_phone": ["13800138000", None],
+            "status": ["closed", "in_progress"],
+            "due_at": pd.to_datetime(["2026-10-04 08:30:00", "2026-10-17 14:05:09"]),
+            "resolved_at": pd.to_datetime(["2026-10-03 10:00:00", None]),
+            "closed_at": pd.to_datetime(["2026-10-03 16:00:00", None]),
+            "demolished_m2": [None, 120.25],
+            "community_id": [1, None],
+            "zone_id": [None, 1],
+            "cell": cells_from_points(lng, lat),
+            "duplicate_of": [None, None],
+            "relapse_of": [None, 1],
+        },
+        geometry=[point, footprint],
+        crs="EPSG:4326",
+    )
+
+
+def test_store_round_trips_every_report_field(town_engine):
+    reports = _two_reports()
+    with town_engine.begin() as conn:
+        insert_frame(conn, schema.report, reports)
+    back = read_reports(town_engine)
+    assert len(back) == 2
+    for column in reports.columns:
+        if column == "geometry":
+            assert shapely.equals_exact(
+                back.geometry.to_numpy(), reports.geometry.to_numpy(), 0
+            ).all()
+            continue
+        got = back[column].tolist()
+        want = reports[column].tolist()
+        for g, w in zip(got, want, strict=True):
+            if pd.isna(w):
+                assert pd.isna(g), column
+            else:
+                assert g == w, column
+    assert back["cell"].dtype == np.int64
+    assert back.loc[0, "community"] == "W01"
+    assert back.loc[1, "geometry"].geom_type == "Polygon"
+
+
+def test_a_report_in_an_unknown_community_is_refused_by_the_store(town_engine):
+    reports = _two_reports().iloc[:1].assign(community_id=99)
+    with pytest.raises(Exception, match="FOREIGN KEY"), town_engine.begin() as conn:
+        insert_frame(conn, schema.report, reports)
+
+
+def test_meta_and_events_round_trip(engine):
+    with engine.begin() as conn:
+        write_meta(conn, {"demo": "true", "demo_seed": "7"})
+        write_meta(conn, {"demo_seed": "8"})
+    assert read_meta(engine) == {"demo": "true", "demo_seed": "8"}
+
+
+def test_events_are_read_oldest_first(town_engine):
+    with town_engine.begin() as conn:
+        insert_frame(conn, schema.report, _two_reports())
+        insert_frame(
+            conn,
+            schema.report_event,
+            pd.DataFrame(
+                {
+                    "report_id": [1, 1],
+                    "at": [dt.datetime(2026, 10, 3, 16), dt.datetime(2026, 10, 1, 8, 30)],
+                    "actor": ["核查员", "系统"],
+                    "from_status": ["resolved", None],
+                    "to_status": ["closed", "new"],
+                    "note": ["核查通过", None],
+                }
+            ),
+        )
+    events = read_events(town_engine, report_id=1)
+    assert events["to_status"].tolist() == ["new", "closed"]
+    assert events["from_status"].isna().tolist() == [True, False]
