@@ -1,0 +1,234 @@
+"""The dashboard's map page (AppTest) and the folium layers it draws, offline."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import folium
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+
+from geo.cells import GRID_RES, cells_from_points, cells_in_polygon
+from hotspot import assets
+from hotspot.store.engine import open_store
+from hotspot.store.frames import read_communities, read_reports
+from layers.base import TILE_PRESETS, feature_collection, make_map
+from layers.cells import CellLegend, cell_classes, cells_layer, count_breaks, count_by_cell
+from layers.communities import communities_layer
+from layers.reports import report_layers
+from tests.conftest_browser import COMMUNITY_NAMES, REPORT_MIX, prepare_store
+
+ROOT = Path(__file__).resolve().parents[1]
+APP = str(ROOT / "app.py")
+URL_RE = re.compile(r"https?://[^\s\"'`)<>\\]+")
+HEADLINE_ZH = ["僵尸车", "违法建设", "非法小广告"]
+N_REPORTS = sum(REPORT_MIX.values())
+
+
+@pytest.fixture
+def map_store(tmp_path, monkeypatch) -> str:
+    """A store holding the small town with reports, named by HOTSPOT_DATABASE_URL."""
+    url = prepare_store(tmp_path / "store.db")
+    monkeypatch.setenv("HOTSPOT_DATABASE_URL", url)
+    return url
+
+
+@pytest.fixture
+def town(map_store):
+    """The small town's communities and reports, as the page reads them."""
+    engine = open_store(map_store)
+    yield read_communities(engine), read_reports(engine)
+    engine.dispose()
+
+
+def _run_app():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def _map_args(at) -> dict:
+    """The arguments streamlit-folium sends to its component (the map's HTML and links)."""
+    components = [el for el in at.main.get("component_instance")]
+    components += [el for block in at.main for el in getattr(block, "children", {}).values()]
+    for element in components:
+        proto = getattr(element, "proto", None)
+        if proto is not None and "st_folium" in getattr(proto, "component_name", ""):
+            return json.loads(proto.json_args)
+    raise AssertionError("no st_folium map on the page")
+
+
+def _layer_names(script: str) -> list[str]:
+    overlays = script[script.index("overlays") : script.index("L.control.layers")]
+    return [json.loads(f'"{name}"') for name in re.findall(r'"((?:[^"\\]|\\.)*)"\s*:', overlays)]
+
+
+def _urls(text: str) -> set[str]:
+    return set(URL_RE.findall(text))
+
+
+# --- the page ---------------------------------------------------------------
+
+
+def test_map_page_runs_and_shows_demo_notice_map_and_counts(map_store):
+    at = _run_app()
+    assert any("演示数据（虚构）" in w.value for w in at.sidebar.warning)
+    assert at.header[0].value == "问题地图"
+    args = _map_args(at)
+    assert args["returned_objects"] == ["last_object_clicked"]
+    assert any(f"**{N_REPORTS}**" in m.value for m in at.markdown)
+    table = at.dataframe[0].value
+    assert table.iloc[:3, 0].tolist() == HEADLINE_ZH
+    assert table.iloc[:, 1].sum() == N_REPORTS
+
+
+def test_map_page_sends_no_outside_url_to_the_browser(map_store):
+    args = _map_args(_run_app())
+    assert args["js_links"] == [assets.LEAFLET_JS_URL]
+    assert args["css_links"] == [assets.LEAFLET_CSS_URL]
+    assert _urls(args["script"] + args["header"] + args["html"]) == set()
+    for name in COMMUNITY_NAMES:  # the labels, written as JSON-escaped text
+        assert json.dumps(name)[1:-1] in args["script"]
+
+
+def test_map_page_lists_headline_layers_first_in_the_layer_control(map_store):
+    names = _layer_names(_map_args(_run_app())["script"])
+    assert names[:2] == ["网格问题数", "社区边界"]
+    assert names[2:5] == HEADLINE_ZH
+
+
+def test_map_page_switches_to_english(map_store):
+    at = _run_app()
+    at.sidebar.segmented_control[0].set_value("en").run()
+    assert not at.exception
+    assert at.header[0].value == "Issue map"
+    assert any("Demo data" in w.value for w in at.sidebar.warning)
+    assert _layer_names(_map_args(at)["script"])[2:5] == [
+        "Zombie cars",
+        "Illegal construction",
+        "Illegal ad posting",
+    ]
+
+
+def test_map_page_with_no_layer_chosen_shows_no_reports(map_store):
+    at = _run_app()
+    at.sidebar.multiselect[0].set_value([]).run()
+    assert not at.exception
+    assert any("**0**" in m.value for m in at.markdown)
+
+
+def test_map_page_draws_cells_only_beyond_the_point_limit(map_store, monkeypatch):
+    monkeypatch.setattr("layers.reports.MAX_POINTS", 10)
+    at = _run_app()
+    assert any("10" in i.value for i in at.info)
+    names = _layer_names(_map_args(at)["script"])
+    assert names == ["网格问题数", "社区边界"]
+
+
+# --- the layers -------------------------------------------------------------
+
+
+def _town_map(communities, reports, **kwargs) -> folium.Map:
+    fmap = make_map(communities.total_bounds, **kwargs)
+    cells = np.concatenate([cells_in_polygon(p, res=GRID_RES) for p in communities.geometry])
+    counts = count_by_cell(cells, reports["cell"])
+    cells_layer(cells, counts).add_to(fmap)
+    communities_layer(communities).add_to(fmap)
+    for group in report_layers(reports):
+        group.add_to(fmap)
+    CellLegend(counts).add_to(fmap)
+    folium.LayerControl().add_to(fmap)
+    return fmap
+
+
+def test_map_html_has_no_cdn_url_and_names_the_communities(town):
+    communities, reports = town
+    html = _town_map(communities, reports).get_root().render()
+    assert _urls(html) == set()
+    assert assets.LEAFLET_JS_URL in html and assets.LEAFLET_CSS_URL in html
+    for name in COMMUNITY_NAMES:  # the labels, as JSON-escaped text in the script
+        assert json.dumps(name)[1:-1] in html
+    # folium's own defaults are left alone for other maps
+    assert "cdn" in folium.Map.default_js[0][1]
+
+
+def test_map_html_links_only_the_tiles_when_asked(town):
+    communities, reports = town
+    html = _town_map(communities, reports, tiles="osm").get_root().render()
+    tile_url, attribution = TILE_PRESETS["osm"]
+    assert tile_url in html
+    assert _urls(html) == {tile_url, *_urls(attribution)}
+
+
+def test_report_layers_are_named_per_layer_with_headline_layers_first(town):
+    _, reports = town
+    names = [group.layer_name for group in report_layers(reports)]
+    assert names == [*HEADLINE_ZH, "垃圾与环境卫生", "乱停乱放"]
+    english = [group.layer_name for group in report_layers(reports, lang="en")]
+    assert english[:3] == ["Zombie cars", "Illegal construction", "Illegal ad posting"]
+
+
+def test_headline_layers_stay_in_the_control_when_empty(town):
+    _, reports = town
+    garbage = reports[reports["layer"] == "garbage"]
+    names = [g.layer_name for g in report_layers(garbage, ["garbage", "dogs", "zombie_cars"])]
+    assert names == ["僵尸车", "垃圾与环境卫生"]
+
+
+def test_report_popups_escape_html_and_footprints_are_polygons(town):
+    _, reports = town
+    fmap = make_map(reports.total_bounds)
+    for group in report_layers(reports):
+        group.add_to(fmap)
+    html = fmap.get_root().render()
+    # the address 兴旺路1号<b> reaches the popup's innerHTML as text, not as a tag
+    assert "\\u0026lt;b\\u0026gt;" in html
+    assert "\\u003cb\\u003e" not in html
+    assert html.count('"type": "Polygon"') == REPORT_MIX["illegal_structure"]
+    assert html.count('"type": "Point"') == N_REPORTS
+
+
+def test_feature_collection_rounds_coordinates_to_six_decimals():
+    data = feature_collection([shapely.Point(116.123456789, 39.987654321)], {"name": ["a&b"]})
+    feature = data["features"][0]
+    assert feature["geometry"]["coordinates"] == (116.123457, 39.987654)
+    assert feature["properties"] == {"name": "a&amp;b"}
+
+
+def test_layers_refuse_a_frame_without_crs(town):
+    communities, _ = town
+    no_crs = gpd.GeoDataFrame(
+        communities.drop(columns="geometry"), geometry=list(communities.geometry)
+    )
+    with pytest.raises(ValueError, match="CRS"):
+        communities_layer(no_crs)
+
+
+def test_cells_are_counted_and_classed_by_report_count():
+    lng, lat = np.array([116.3051, 116.3051, 116.3151]), np.array([39.7851, 39.7851, 39.7851])
+    grid = np.unique(cells_from_points(lng, lat, res=GRID_RES))
+    grid = np.append(grid, cells_in_polygon(shapely.box(116.30, 39.78, 116.302, 39.782), res=10)[0])
+    counts = count_by_cell(grid, cells_from_points(lng, lat))
+    assert sorted(counts.tolist()) == [0, 1, 2]
+    breaks = count_breaks(counts)
+    assert breaks[0] == 1
+    classes = cell_classes(counts, breaks)
+    assert (classes[counts == 0] == -1).all() and (classes[counts > 0] >= 0).all()
+
+
+def test_install_assets_copies_leaflet_once(tmp_path):
+    target = assets.install_assets(tmp_path)
+    js = target / "leaflet.js"
+    assert js.read_bytes() == (assets.leaflet_source_dir() / "leaflet.js").read_bytes()
+    assert (target / "images" / "layers.png").is_file()
+    mtime = js.stat().st_mtime_ns
+    assets.install_assets(tmp_path)
+    assert js.stat().st_mtime_ns == mtime
+    assert assets.LEAFLET_JS_URL.startswith("/app/static/")

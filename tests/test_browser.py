@@ -1,0 +1,219 @@
+"""The dashboard in a real headless Chromium, with every outside request blocked.
+
+Starts ``streamlit run app.py`` on a free port against a prepared SQLite store,
+and drives the map page with Playwright. Screenshots go to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from tests.conftest_browser import COMMUNITY_NAMES, REPORT_MIX, prepare_store
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[1]
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+HEADLINE_ZH = ("僵尸车", "违法建设", "非法小广告")
+ZOMBIE_REPORTS = REPORT_MIX["abandoned_vehicle"] + REPORT_MIX["abandoned_bicycle"]
+MAP_FRAME = "iframe[title='streamlit_folium.st_folium']"
+#: Report markers: circle markers with the white outline layers/reports.py gives them.
+MARKERS = "path.leaflet-interactive[stroke='#ffffff']"
+#: Tile hosts the map may try when a basemap is configured; blocking them is expected.
+TILE_HOSTS = {"tile.openstreetmap.org"}
+
+
+def _require_chromium() -> None:
+    if CHROMIUM.exists():
+        return
+    message = f"{CHROMIUM} not found (apt-get install chromium)"
+    if os.environ.get("CI"):
+        pytest.fail(f"browser tests must run in CI: {message}")
+    pytest.skip(message)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _health(base_url: str) -> str:
+    try:
+        with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=5) as response:
+            return response.read().decode()
+    except OSError:
+        return ""
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    """The dashboard served by ``streamlit run`` on a free port; yields its base URL."""
+    _require_chromium()
+    tmp = tmp_path_factory.mktemp("browser")
+    env = {**os.environ, "HOTSPOT_DATABASE_URL": prepare_store(tmp / "store.db")}
+    port = _free_port()
+    log = (tmp / "streamlit.log").open("w")
+    command = [sys.executable, "-m", "streamlit", "run", "app.py"]
+    process = subprocess.Popen(
+        [*command, "--server.port", str(port), "--server.headless", "true"],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while _health(base_url) != "ok":
+            if process.poll() is not None:
+                pytest.fail(f"streamlit exited early:\n{(tmp / 'streamlit.log').read_text()}")
+            if time.monotonic() > deadline:
+                pytest.fail(
+                    f"streamlit not healthy in 120 s:\n{(tmp / 'streamlit.log').read_text()}"
+                )
+            time.sleep(0.5)
+        yield base_url
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Headless Debian Chromium (never a downloaded one)."""
+    _require_chromium()
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    """A fresh page that aborts every request leaving this machine; ``page.aborted`` lists them."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    page = context.new_page()
+    aborted: list[str] = []
+
+    def only_local(route) -> None:
+        if urlsplit(route.request.url).hostname in LOCAL_HOSTS:
+            route.continue_()
+        else:
+            aborted.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_local)
+    page.aborted = aborted
+    yield page
+    context.close()
+
+
+def _open_map(page, server):
+    """Load the dashboard and wait until Leaflet has drawn the map; return the map's frame."""
+    page.goto(server, wait_until="domcontentloaded")
+    page.wait_for_selector(MAP_FRAME, timeout=60_000)
+    frame = page.frame_locator(MAP_FRAME)
+    frame.locator(".leaflet-container").wait_for(timeout=30_000)
+    frame.locator(MARKERS).first.wait_for(timeout=30_000)
+    return frame
+
+
+def _screenshot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_health_endpoint_says_ok(server):
+    assert _health(server) == "ok"
+
+
+def test_map_renders_offline_with_boundaries_cells_markers_and_headline_layers(page, server):
+    frame = _open_map(page, server)
+    assert frame.locator("svg path").count() > 50  # cells, boundaries and markers
+    assert frame.locator(MARKERS).count() == sum(REPORT_MIX.values())
+    labels = frame.locator(".community-label").all_inner_texts()
+    assert sorted(labels) == sorted(COMMUNITY_NAMES)
+    control = frame.locator(".leaflet-control-layers").inner_text()
+    positions = [control.index(name) for name in HEADLINE_ZH]
+    assert positions == sorted(positions)
+    assert page.get_by_text("演示数据（虚构）").is_visible()
+    _screenshot(page, "map_page")
+    outside = [url for url in page.aborted if urlsplit(url).hostname not in TILE_HOSTS]
+    assert outside == []
+
+
+def test_unchecking_zombie_cars_hides_its_markers(page, server):
+    frame = _open_map(page, server)
+    before = frame.locator(MARKERS).count()
+    paths_before = frame.locator("svg path").count()
+    frame.locator(".leaflet-control-layers-overlays label", has_text="僵尸车").locator(
+        "input"
+    ).uncheck()
+    frame.locator(MARKERS).nth(before - ZOMBIE_REPORTS).wait_for(state="detached")
+    assert frame.locator(MARKERS).count() == before - ZOMBIE_REPORTS
+    assert frame.locator("svg path").count() < paths_before
+    _screenshot(page, "map_without_zombie_cars")
+
+
+def test_clicking_a_marker_opens_its_popup_and_lists_its_cell(page, server):
+    frame = _open_map(page, server)
+    # The first marker not hidden under the layer control or another shape.
+    index = frame.locator("body").evaluate(
+        """() => [...document.querySelectorAll("path.leaflet-interactive[stroke='#ffffff']")]
+            .findIndex(p => { const r = p.getBoundingClientRect();
+                return document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2) === p; })"""
+    )
+    assert index >= 0
+    frame.locator(MARKERS).nth(index).click()
+    popup = frame.locator(".leaflet-popup-content")
+    popup.wait_for()
+    assert "类别" in popup.inner_text() and "状态" in popup.inner_text()
+    # the fragment reruns: the clicked cell's reports appear under the map
+    page.get_by_text("所选网格").wait_for(timeout=30_000)
+    expect(page.get_by_text(re.compile(r"所选网格 \w+：[1-9]\d* 件问题"))).to_be_visible()
+    expect(page.get_by_test_id("stDataFrame")).to_have_count(2, timeout=30_000)
+    _screenshot(page, "map_clicked_marker")
+    assert page.aborted == []
+
+
+def test_language_switch_relabels_the_page_and_the_layers(page, server):
+    _open_map(page, server)
+    page.get_by_test_id("stSidebar").get_by_text("English", exact=True).click()
+    page.get_by_role("heading", name="Issue map").wait_for(timeout=30_000)
+    # The new map's iframe comes after the old one, which goes a moment later.
+    control = page.frame_locator(MAP_FRAME).last.locator(".leaflet-control-layers")
+    expect(control).to_contain_text("Zombie cars", timeout=30_000)
+    assert page.get_by_text("Demo data (fictional)").is_visible()
+    _screenshot(page, "map_page_en")
