@@ -63,6 +63,10 @@ def test_import_attributes_community_zone_and_cell(town_engine, tmp_path):
     reports = read_reports(town_engine)
     assert reports["community"].tolist() == ["W01", "E02"]
     assert reports["zone_id"].tolist()[0] == 1 and pd.isna(reports["zone_id"].tolist()[1])
+    export_reports(town_engine, tmp_path / "out.geojson")
+    features = json.loads((tmp_path / "out.geojson").read_text(encoding="utf-8"))["features"]
+    assert [f["properties"]["zone_id"] for f in features] == [1, None]
+    assert isinstance(features[0]["properties"]["zone_id"], int)
     assert (reports["cell"] > 0).all()
 
 

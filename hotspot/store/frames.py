@@ -229,6 +229,8 @@ def read_reports(engine: Engine, filters: ReportFilter | None = None) -> gpd.Geo
     frame["layer"] = catalogue["layer"].reindex(codes).to_numpy()
     for column in ("reported_at", "due_at", "resolved_at", "closed_at"):
         frame[column] = pd.to_datetime(frame[column])
+    for column in ("community_id", "zone_id", "duplicate_of", "relapse_of"):
+        frame[column] = frame[column].astype("Int64")
     return _to_geoframe(frame)
 
 
