@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
 
 import numpy as np
@@ -25,6 +26,16 @@ __all__ = [
     "wgs84_to_bd09",
     "wgs84_to_gcj02",
 ]
+
+# Conventions shared by every conversion here:
+# - inputs broadcast against each other; arrays come out with the broadcast shape, so
+#   scalars (Python floats or 0-d arrays) come out as 0-d arrays (``float(x)`` works);
+# - a row with NaN or inf in either coordinate comes out as NaN in both;
+# - GCJ-02 applies no offset outside the box of ``outside_china``, as the published
+#   algorithm does; BD-09 is applied everywhere, as the published ``gcj02tobd09`` does
+#   (it has no box), so WGS84 -> BD-09 outside China is the bare BD-09 shift (~0.0065°).
+
+_Pair = tuple[NDArray[np.float64], NDArray[np.float64]]
 
 #: CGCS2000 / 3-degree Gauss-Kruger CM 117E: metric, and the CRS Beijing surveys use.
 METRIC_CRS = "EPSG:4548"
@@ -54,12 +65,19 @@ _ALIASES = {
 }
 
 
-def _as_arrays(lng: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    return np.asarray(lng, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+def _as_arrays(lng: ArrayLike, lat: ArrayLike) -> _Pair:
+    # Broadcast so a scalar pairs with an array; copies so no caller's array is written.
+    lng, lat = np.broadcast_arrays(
+        np.asarray(lng, dtype=np.float64), np.asarray(lat, dtype=np.float64)
+    )
+    return lng.copy(), lat.copy()
 
 
 def outside_china(lng: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
     """Flag points outside the rough mainland box where GCJ-02 applies no offset.
+
+    The box (72.004–137.8347°E, 0.8293–55.8271°N) is the one most ports of the
+    published algorithm use (eviltransform, gcoord); NaN is not flagged.
 
     Parameters
     ----------
@@ -70,13 +88,14 @@ def outside_china(lng: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
     -------
     numpy.ndarray of bool
     """
-    lng, lat = _as_arrays(lng, lat)
+    return _outside_box(*_as_arrays(lng, lat))
+
+
+def _outside_box(lng: NDArray[np.float64], lat: NDArray[np.float64]) -> NDArray[np.bool_]:
     return (lng < 72.004) | (lng > 137.8347) | (lat < 0.8293) | (lat > 55.8271)
 
 
-def _gcj02_offset(
-    lng: NDArray[np.float64], lat: NDArray[np.float64]
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _gcj02_offset(lng: NDArray[np.float64], lat: NDArray[np.float64]) -> _Pair:
     x = lng - 105.0
     y = lat - 35.0
     sqrt_abs_x = np.sqrt(np.abs(x))
@@ -92,148 +111,168 @@ def _gcj02_offset(
     sqrt_magic = np.sqrt(magic)
     dlat = (dlat * 180.0) / ((_A * (1.0 - _EE)) / (magic * sqrt_magic) * np.pi)
     dlng = (dlng * 180.0) / (_A / sqrt_magic * np.cos(rad_lat) * np.pi)
-    inside = ~outside_china(lng, lat)
+    inside = ~_outside_box(lng, lat)
     return np.where(inside, dlng, 0.0), np.where(inside, dlat, 0.0)
 
 
-def wgs84_to_gcj02(
-    lng: ArrayLike, lat: ArrayLike
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Shift WGS84 coordinates into GCJ-02 (AMap, Tencent); outside China unchanged.
-
-    Parameters
-    ----------
-    lng, lat : array_like
-        WGS84 longitudes and latitudes in degrees.
-
-    Returns
-    -------
-    tuple of numpy.ndarray
-        GCJ-02 longitudes and latitudes.
-    """
-    lng, lat = _as_arrays(lng, lat)
+def _wgs84_to_gcj02(lng: NDArray[np.float64], lat: NDArray[np.float64]) -> _Pair:
     dlng, dlat = _gcj02_offset(lng, lat)
     return lng + dlng, lat + dlat
 
 
-def _invert(forward, x: NDArray[np.float64], y: NDArray[np.float64]):
-    # Fixed-point iteration on the forward map: the offset varies slowly, so each
-    # step gains several digits; the one-step inverse stops at metre-level error.
+def _gcj02_to_bd09(lng: NDArray[np.float64], lat: NDArray[np.float64]) -> _Pair:
+    z = np.sqrt(lng * lng + lat * lat) + 0.00002 * np.sin(lat * _BD_X_PI)
+    theta = np.arctan2(lat, lng) + 0.000003 * np.cos(lng * _BD_X_PI)
+    return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
+
+
+def _invert(
+    forward: Callable[[NDArray[np.float64], NDArray[np.float64]], _Pair],
+    x: NDArray[np.float64],
+    y: NDArray[np.float64],
+) -> _Pair:
+    # Fixed-point iteration g <- g - (forward(g) - target): both offsets change by at
+    # most a few parts in a thousand per degree, so each step gains two or more digits,
+    # where the one-step inverse stops at centimetre-to-metre error. NaN rows never
+    # satisfy the comparison below, so they cannot keep the loop going.
     gx, gy = x.copy(), y.copy()
     for _ in range(_MAX_ITERATIONS):
         fx, fy = forward(gx, gy)
         ex, ey = fx - x, fy - y
         gx -= ex
         gy -= ey
-        if not (np.nanmax(np.abs(ex), initial=0.0) > _TOLERANCE_DEG) and not (
-            np.nanmax(np.abs(ey), initial=0.0) > _TOLERANCE_DEG
-        ):
+        if not np.any((np.abs(ex) > _TOLERANCE_DEG) | (np.abs(ey) > _TOLERANCE_DEG)):
             break
     return gx, gy
 
 
-def gcj02_to_wgs84(
-    lng: ArrayLike, lat: ArrayLike
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _convert(
+    kernel: Callable[[NDArray[np.float64], NDArray[np.float64]], _Pair],
+    lng: ArrayLike,
+    lat: ArrayLike,
+) -> _Pair:
+    lng, lat = _as_arrays(lng, lat)
+    # A half-missing point must not come out looking like a real one, so a row with NaN
+    # or inf in either coordinate becomes NaN in both before any maths (NaN propagates
+    # through every kernel; inf would also raise "invalid value" warnings in sin).
+    bad = ~(np.isfinite(lng) & np.isfinite(lat))
+    lng[bad] = np.nan
+    lat[bad] = np.nan
+    out_lng, out_lat = kernel(lng, lat)
+    return np.asarray(out_lng, dtype=np.float64), np.asarray(out_lat, dtype=np.float64)
+
+
+def wgs84_to_gcj02(lng: ArrayLike, lat: ArrayLike) -> _Pair:
+    """Shift WGS84 coordinates into GCJ-02 (AMap, Tencent); outside China unchanged.
+
+    Parameters
+    ----------
+    lng, lat : array_like
+        WGS84 longitudes and latitudes in degrees; broadcast against each other.
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        GCJ-02 longitudes and latitudes, in the broadcast shape (0-d for scalars);
+        NaN where either input is NaN or infinite.
+    """
+    return _convert(_wgs84_to_gcj02, lng, lat)
+
+
+def gcj02_to_wgs84(lng: ArrayLike, lat: ArrayLike) -> _Pair:
     """Invert GCJ-02 exactly (iteratively) back to WGS84.
 
     Parameters
     ----------
     lng, lat : array_like
-        GCJ-02 longitudes and latitudes in degrees.
+        GCJ-02 longitudes and latitudes in degrees; broadcast against each other.
 
     Returns
     -------
     tuple of numpy.ndarray
-        WGS84 longitudes and latitudes, within a millimetre of the true inverse.
+        WGS84 longitudes and latitudes whose GCJ-02 image is within 1e-10° (about
+        0.01 mm) of the input; shape and NaN handling as :func:`wgs84_to_gcj02`.
     """
-    lng, lat = _as_arrays(lng, lat)
-    return _invert(wgs84_to_gcj02, lng, lat)
+    return _convert(lambda x, y: _invert(_wgs84_to_gcj02, x, y), lng, lat)
 
 
-def gcj02_to_bd09(
-    lng: ArrayLike, lat: ArrayLike
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def gcj02_to_bd09(lng: ArrayLike, lat: ArrayLike) -> _Pair:
     """Convert GCJ-02 coordinates to Baidu's BD-09.
+
+    As in the published algorithm there is no China box: the shift applies everywhere.
 
     Parameters
     ----------
     lng, lat : array_like
-        GCJ-02 longitudes and latitudes in degrees.
+        GCJ-02 longitudes and latitudes in degrees; broadcast against each other.
 
     Returns
     -------
     tuple of numpy.ndarray
-        BD-09 longitudes and latitudes.
+        BD-09 longitudes and latitudes; shape and NaN handling as :func:`wgs84_to_gcj02`.
     """
-    lng, lat = _as_arrays(lng, lat)
-    z = np.sqrt(lng * lng + lat * lat) + 0.00002 * np.sin(lat * _BD_X_PI)
-    theta = np.arctan2(lat, lng) + 0.000003 * np.cos(lng * _BD_X_PI)
-    return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
+    return _convert(_gcj02_to_bd09, lng, lat)
 
 
-def bd09_to_gcj02(
-    lng: ArrayLike, lat: ArrayLike
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def bd09_to_gcj02(lng: ArrayLike, lat: ArrayLike) -> _Pair:
     """Invert BD-09 exactly (iteratively) back to GCJ-02.
 
     Parameters
     ----------
     lng, lat : array_like
-        BD-09 longitudes and latitudes in degrees.
+        BD-09 longitudes and latitudes in degrees; broadcast against each other.
 
     Returns
     -------
     tuple of numpy.ndarray
-        GCJ-02 longitudes and latitudes.
+        GCJ-02 longitudes and latitudes whose BD-09 image is within 1e-10° of the
+        input; shape and NaN handling as :func:`wgs84_to_gcj02`.
     """
-    lng, lat = _as_arrays(lng, lat)
-    return _invert(gcj02_to_bd09, lng, lat)
+    return _convert(lambda x, y: _invert(_gcj02_to_bd09, x, y), lng, lat)
 
 
-def wgs84_to_bd09(
-    lng: ArrayLike, lat: ArrayLike
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def wgs84_to_bd09(lng: ArrayLike, lat: ArrayLike) -> _Pair:
     """Convert WGS84 coordinates to BD-09 (through GCJ-02).
+
+    Outside China GCJ-02 passes the point through and only the BD-09 shift applies.
 
     Parameters
     ----------
     lng, lat : array_like
-        WGS84 longitudes and latitudes in degrees.
+        WGS84 longitudes and latitudes in degrees; broadcast against each other.
 
     Returns
     -------
     tuple of numpy.ndarray
-        BD-09 longitudes and latitudes.
+        BD-09 longitudes and latitudes; shape and NaN handling as :func:`wgs84_to_gcj02`.
     """
-    return gcj02_to_bd09(*wgs84_to_gcj02(lng, lat))
+    return _convert(lambda x, y: _gcj02_to_bd09(*_wgs84_to_gcj02(x, y)), lng, lat)
 
 
-def bd09_to_wgs84(
-    lng: ArrayLike, lat: ArrayLike
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def bd09_to_wgs84(lng: ArrayLike, lat: ArrayLike) -> _Pair:
     """Convert BD-09 coordinates to WGS84 (exact inverses of both steps).
 
     Parameters
     ----------
     lng, lat : array_like
-        BD-09 longitudes and latitudes in degrees.
+        BD-09 longitudes and latitudes in degrees; broadcast against each other.
 
     Returns
     -------
     tuple of numpy.ndarray
-        WGS84 longitudes and latitudes.
+        WGS84 longitudes and latitudes; shape and NaN handling as :func:`wgs84_to_gcj02`.
     """
     return gcj02_to_wgs84(*bd09_to_gcj02(lng, lat))
 
 
-def normalize_crs(crs: str) -> str:
+def normalize_crs(crs: str | int) -> str:
     """Name a coordinate system canonically: ``wgs84``, ``gcj02``, ``bd09`` or ``EPSG:n``.
 
     Parameters
     ----------
-    crs : str
-        A name such as ``gcj02``, ``AMap``, ``cgcs2000``, ``EPSG:4548`` or ``4548``.
+    crs : str or int
+        A name such as ``gcj02``, ``AMap``, ``Baidu``, ``cgcs2000``, ``EPSG:4548`` or
+        ``4548`` (case and surrounding blanks ignored).
 
     Returns
     -------
@@ -242,7 +281,8 @@ def normalize_crs(crs: str) -> str:
     Raises
     ------
     ValueError
-        If pyproj does not know the code.
+        If the name is unknown, pyproj does not know the code, or the code is not a
+        horizontal (geographic or projected) system.
     """
     key = str(crs).strip().lower()
     if key in _ALIASES:
@@ -253,71 +293,79 @@ def normalize_crs(crs: str) -> str:
             f"unknown coordinate system {crs!r}: use wgs84, gcj02, bd09, cgcs2000 or EPSG:nnnn"
         )
     try:
-        CRS.from_epsg(int(code))
+        system = CRS.from_epsg(int(code))
     except Exception as exc:  # pyproj raises its own CRSError
         raise ValueError(f"unknown coordinate system {crs!r}: {exc}") from None
-    return "wgs84" if code == "4326" else f"EPSG:{code}"
+    if not (system.is_geographic or system.is_projected) or len(system.axis_info) != 2:
+        raise ValueError(
+            f"coordinate system {crs!r} ({system.name}) is not a 2-D geographic or projected one"
+        )
+    return "wgs84" if int(code) == 4326 else f"EPSG:{int(code)}"
 
 
 @lru_cache(maxsize=32)
 def _transformer(source: str, target: str) -> Transformer:
+    # pyproj Transformers are thread-safe since 3.1, so one per pair is shared.
     return Transformer.from_crs(source, target, always_xy=True)
 
 
-def to_wgs84(
-    x: ArrayLike, y: ArrayLike, crs: str
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def _pyproj_kernel(
+    source: str, target: str
+) -> Callable[[NDArray[np.float64], NDArray[np.float64]], _Pair]:
+    transformer = _transformer(source, target)
+    return lambda x, y: transformer.transform(x, y)
+
+
+def to_wgs84(x: ArrayLike, y: ArrayLike, crs: str | int) -> _Pair:
     """Convert coordinates in any supported system to WGS84 longitude and latitude.
 
     Parameters
     ----------
     x, y : array_like
-        Eastings/longitudes and northings/latitudes.
-    crs : str
+        Eastings/longitudes and northings/latitudes; broadcast against each other.
+    crs : str or int
         Source system, anything :func:`normalize_crs` accepts.
 
     Returns
     -------
     tuple of numpy.ndarray
-        WGS84 longitudes and latitudes.
+        WGS84 longitudes and latitudes; shape and NaN handling as
+        :func:`wgs84_to_gcj02`; pyproj marks points it cannot transform with inf.
     """
     name = normalize_crs(crs)
-    x, y = _as_arrays(x, y)
     if name == "wgs84":
-        return x, y
+        return _convert(lambda a, b: (a, b), x, y)
     if name == "gcj02":
         return gcj02_to_wgs84(x, y)
     if name == "bd09":
         return bd09_to_wgs84(x, y)
-    return _transformer(name, "EPSG:4326").transform(x, y)
+    return _convert(_pyproj_kernel(name, "EPSG:4326"), x, y)
 
 
-def from_wgs84(
-    lng: ArrayLike, lat: ArrayLike, crs: str
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+def from_wgs84(lng: ArrayLike, lat: ArrayLike, crs: str | int) -> _Pair:
     """Convert WGS84 longitude and latitude to any supported system.
 
     Parameters
     ----------
     lng, lat : array_like
-        WGS84 longitudes and latitudes.
-    crs : str
+        WGS84 longitudes and latitudes; broadcast against each other.
+    crs : str or int
         Target system, anything :func:`normalize_crs` accepts.
 
     Returns
     -------
     tuple of numpy.ndarray
-        Coordinates in the target system.
+        Coordinates in the target system; shape and NaN handling as
+        :func:`wgs84_to_gcj02`; pyproj marks points it cannot transform with inf.
     """
     name = normalize_crs(crs)
-    lng, lat = _as_arrays(lng, lat)
     if name == "wgs84":
-        return lng, lat
+        return _convert(lambda a, b: (a, b), lng, lat)
     if name == "gcj02":
         return wgs84_to_gcj02(lng, lat)
     if name == "bd09":
         return wgs84_to_bd09(lng, lat)
-    return _transformer("EPSG:4326", name).transform(lng, lat)
+    return _convert(_pyproj_kernel("EPSG:4326", name), lng, lat)
 
 
 def looks_swapped(lng: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
@@ -331,14 +379,17 @@ def looks_swapped(lng: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_]:
     Returns
     -------
     numpy.ndarray of bool
-        True where (lat, lng) falls inside China's box but (lng, lat) does not.
+        True where (lat, lng) falls inside China's box but (lng, lat) does not;
+        False where either value is NaN.
     """
     lng, lat = _as_arrays(lng, lat)
-    with np.errstate(invalid="ignore"):
-        return outside_china(lng, lat) & ~outside_china(lat, lng)
+    finite = np.isfinite(lng) & np.isfinite(lat)
+    return finite & _outside_box(lng, lat) & ~_outside_box(lat, lng)
 
 
-def _transform_geometries(geometries, source: str, target: str):
+def _transform_geometries(
+    geometries: ArrayLike | shapely.Geometry, source: str, target: str
+) -> NDArray[np.object_] | shapely.Geometry:
     transformer = _transformer(source, target)
     return shapely.transform(
         geometries, lambda xy: np.column_stack(transformer.transform(xy[:, 0], xy[:, 1]))

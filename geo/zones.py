@@ -74,7 +74,13 @@ def distance_outside(points: ArrayLike, area: shapely.Geometry) -> NDArray[np.fl
         Measured in the metric CRS (EPSG:4548).
     """
     points = np.asarray(points, dtype=object)
-    metric_points = to_metric(points)
-    metric_area = to_metric(area)
-    shapely.prepare(metric_area)
-    return shapely.distance(metric_points, metric_area)
+    distance = np.zeros(points.size)
+    if points.size == 0:
+        return distance
+    # Most points are inside: test them in degrees against the prepared area, and
+    # project only the few outside ones to measure metres.
+    shapely.prepare(area)
+    outside = ~shapely.contains_xy(area, shapely.get_x(points), shapely.get_y(points))
+    if outside.any():
+        distance[outside] = shapely.distance(to_metric(points[outside]), to_metric(area))
+    return distance

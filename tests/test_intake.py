@@ -6,7 +6,7 @@ import pytest
 from hotspot.errors import UserError
 from hotspot.intake.export import export_reports
 from hotspot.intake.importer import RejectedFile, import_reports, rejects_path
-from hotspot.store.frames import count_reports, read_events, read_reports
+from hotspot.store.frames import count_reports, read_reports
 from tests.conftest import canonical_row, write_csv
 
 
@@ -68,14 +68,6 @@ def test_import_attributes_community_zone_and_cell(town_engine, tmp_path):
     assert [f["properties"]["zone_id"] for f in features] == [1, None]
     assert isinstance(features[0]["properties"]["zone_id"], int)
     assert (reports["cell"] > 0).all()
-
-
-def test_import_writes_one_new_event_per_report(town_engine, tmp_path):
-    _import(town_engine, write_csv(tmp_path / "in.csv", [canonical_row(1, status="已派遣")]))
-    events = read_events(town_engine)
-    assert events[["from_status", "to_status", "actor"]].to_dict("records") == [
-        {"from_status": None, "to_status": "dispatched", "actor": "import"}
-    ]
 
 
 def test_importing_the_same_file_twice_adds_nothing(town_engine, tmp_path):

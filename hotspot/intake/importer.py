@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select
 
 from geo.crs import normalize_crs
 from hotspot.errors import UserError
@@ -38,6 +40,7 @@ class ImportResult:
     already_imported: int
     rejects_file: Path | None
     dry_run: bool
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def rejects_path(path: Path) -> Path:
@@ -92,7 +95,6 @@ def import_reports(
     skip_invalid: bool = False,
     dry_run: bool = False,
     overrides: Mapping[str, str] | None = None,
-    actor: str = "import",
 ) -> ImportResult:
     """Import a report file; all or nothing unless ``skip_invalid``.
 
@@ -110,8 +112,6 @@ def import_reports(
         Validate only; write nothing to the store.
     overrides : mapping, optional
         field -> header (``--map``).
-    actor : str, default "import"
-        Recorded on each report's first status event.
 
     Returns
     -------
@@ -128,24 +128,29 @@ def import_reports(
         crs = normalize_crs(crs)
     except ValueError as exc:
         raise UserError(str(exc)) from None
+    clock = _Stopwatch()
     raw = read_report_table(path, fmt)
     if raw.empty:
         raise UserError(f"{path.name}: no data rows under the header")
     mapping = map_columns(raw, overrides)
+    clock.lap("read")
     communities = frames.read_communities(engine)
     zones = frames.read_zones(engine)
-    ids = sorted({v.strip() for v in raw[mapping["id"]] if v.strip()}) if "id" in mapping else []
+    ids = raw[mapping["id"]].str.strip() if "id" in mapping else pd.Series([], dtype=str)
+    existing = _existing_ids(engine, ids[ids != ""].unique().tolist())
+    service_area = shapely.union_all(communities.geometry.to_numpy()) if len(communities) else None
+    clock.lap("lookup")
     validated = validate_reports(
         raw,
         crs=crs,
         mapping=mapping,
-        service_area=shapely.union_all(communities.geometry.to_numpy())
-        if len(communities)
-        else None,
+        service_area=service_area,
         communities=communities,
         zones=zones,
-        existing_ids=_existing_ids(engine, ids),
+        existing_ids=existing,
     )
+    del raw
+    clock.lap("validate")
     out = rejects_path(path)
     if len(validated.rejects):
         validated.rejects.to_csv(out, index=False, encoding="utf-8-sig")
@@ -161,7 +166,8 @@ def import_reports(
         )
     reports = validated.reports
     if not dry_run and len(reports):
-        _write_reports(engine, reports, actor=actor)
+        _write_reports(engine, reports)
+    clock.lap("write")
     return ImportResult(
         total=validated.total,
         valid=len(reports),
@@ -170,27 +176,29 @@ def import_reports(
         already_imported=validated.already_imported,
         rejects_file=rejects_file,
         dry_run=dry_run,
+        timings=clock.laps,
     )
 
 
-def _write_reports(engine: Engine, reports, *, actor: str) -> None:
+class _Stopwatch:
+    """Seconds spent in each stage, for ``hotspot import -v`` and bench/ingest.py."""
+
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = now - self._last
+        self._last = now
+
+
+def _write_reports(engine: Engine, reports) -> None:
     table = schema.report
-    rows = reports.drop(columns="row")
     with engine.begin() as conn:
-        first_id = (
-            conn.execute(select(table.c.id).order_by(table.c.id.desc()).limit(1)).scalar() or 0
-        ) + 1
-        rows = rows.assign(id=range(first_id, first_id + len(rows)))
-        frames.insert_frame(conn, table, rows)
-        events = pd.DataFrame(
-            {
-                "report_id": rows["id"].to_numpy(),
-                "at": rows["reported_at"].to_numpy(),
-                "actor": actor,
-                "from_status": None,
-                "to_status": rows["status"].to_numpy(),
-                "note": "imported",
-            }
+        last_id = conn.execute(select(func.max(table.c.id))).scalar() or 0
+        rows = reports.drop(columns="row").assign(
+            id=np.arange(last_id + 1, last_id + 1 + len(reports))
         )
-        frames.insert_frame(conn, schema.report_event, events)
+        frames.insert_frame(conn, table, rows)
     log.info("imported %d reports", len(rows))

@@ -40,7 +40,16 @@ FIELDS: dict[str, tuple[str, ...]] = {
 REQUIRED = ("category", "lng", "lat", "reported_at")
 REJECT_COLUMNS = ["row", "field", "value", "reason"]
 _TEXT_LIMITS = {"description": 4000, "address": 200, "reporter_name": 50, "reporter_phone": 30}
-_FIRST_DATA_ROW = 2  # rows are numbered as a spreadsheet shows them: the header is row 1
+#: Points this close to the service area count as inside (coordinates rounded to 1e-5°).
+_AREA_TOLERANCE_M = 1.5
+_FIRST_DATA_ROW = 2
+# Systems where a swapped lng/lat can be told from the numbers alone.
+_GEOGRAPHIC = (
+    "wgs84",
+    "gcj02",
+    "bd09",
+    "EPSG:4490",
+)  # rows are numbered as a spreadsheet shows them: the header is row 1
 
 
 @dataclass
@@ -122,17 +131,28 @@ class _Rejections:
         self._parts: list[pd.DataFrame] = []
         self._bad_by_field: dict[str, np.ndarray] = {}
 
-    def add(self, mask, field: str, values, reasons) -> None:
-        """Reject the rows in ``mask`` for ``field``; a field keeps its first reason only."""
+    def add(self, mask, field: str, values, reason) -> None:
+        """Reject the rows in ``mask`` for ``field``; a field keeps its first reason only.
+
+        ``values`` is a column (or a scalar) to quote; ``reason`` a string, or a function
+        of the rejected positions returning one reason each, so that reasons are only
+        formatted for the rows that need them.
+        """
         seen = self._bad_by_field.setdefault(field, np.zeros(self.rows.size, dtype=bool))
         mask = np.asarray(mask, dtype=bool) & ~seen
         if not mask.any():
             return
-        values = np.broadcast_to(np.asarray(values, dtype=object), mask.shape)[mask]
-        reasons = np.broadcast_to(np.asarray(reasons, dtype=object), mask.shape)[mask]
+        where = np.flatnonzero(mask)
+        if isinstance(values, pd.Series):
+            quoted = values.iloc[where].to_numpy(dtype=object)
+        elif isinstance(values, np.ndarray):
+            quoted = values[where]
+        else:
+            quoted = values
+        reasons = reason(where) if callable(reason) else reason
         self._parts.append(
             pd.DataFrame(
-                {"row": self.rows[mask], "field": field, "value": values, "reason": reasons}
+                {"row": self.rows[where], "field": field, "value": quoted, "reason": reasons}
             )
         )
         seen |= mask
@@ -146,38 +166,28 @@ class _Rejections:
         return out.sort_values(["row", "field"], kind="stable").reset_index(drop=True)
 
 
-def _column(raw: pd.DataFrame, mapping: Mapping[str, str], field: str) -> np.ndarray:
+def _column(raw: pd.DataFrame, mapping: Mapping[str, str], field: str) -> pd.Series:
     if field not in mapping:
-        return np.full(len(raw), "", dtype=object)
-    values = raw[mapping[field]].to_numpy(dtype=object)
-    return np.array([v.strip() if isinstance(v, str) else "" for v in values], dtype=object)
+        return pd.Series("", index=raw.index, dtype="string[pyarrow]")
+    return raw[mapping[field]].astype("string[pyarrow]").fillna("").str.strip()
 
 
-def _parse_datetimes(values: np.ndarray) -> pd.Series:
-    series = pd.Series(values, dtype=object).replace("", None)
-    parsed = pd.to_datetime(series, errors="coerce", format="ISO8601")
-    retry = parsed.isna() & series.notna()
-    if retry.any():
-        parsed = parsed.astype("datetime64[ns]") if parsed.dt.tz is None else parsed
-        parsed[retry] = pd.to_datetime(series[retry], errors="coerce", format="mixed")
+def _parse_datetimes(values: pd.Series) -> pd.Series:
+    text = values.mask(values == "")
+    parsed = pd.to_datetime(text, errors="coerce", format="ISO8601")
     if getattr(parsed.dt, "tz", None) is not None:
         parsed = parsed.dt.tz_convert("Asia/Shanghai").dt.tz_localize(None)
-    return parsed.astype("datetime64[ns]")
-
-
-def _text_limits(columns: dict[str, np.ndarray], rejects: _Rejections) -> None:
-    for field, limit in _TEXT_LIMITS.items():
-        lengths = np.fromiter((len(v) for v in columns[field]), dtype=np.int64)
-        rejects.add(
-            lengths > limit,
-            field,
-            np.array([v[:40] + "…" for v in columns[field]], dtype=object),
-            f"longer than {limit} characters",
-        )
+    parsed = parsed.astype("datetime64[ns]")
+    retry = parsed.isna() & text.notna()
+    if retry.any():
+        # Dates such as 2026/11/20 8:05 or 20261120: parse the leftovers one by one.
+        again = pd.to_datetime(text[retry].astype(object), errors="coerce", format="mixed")
+        parsed[retry] = again.astype("datetime64[ns]")
+    return parsed
 
 
 def _coded(
-    values: np.ndarray,
+    values: pd.Series,
     resolver,
     field: str,
     rejects: _Rejections,
@@ -185,19 +195,67 @@ def _coded(
     default: str | None,
     suggest=None,
 ) -> np.ndarray:
-    present = values != ""
-    codes = np.full(values.size, default, dtype=object)
+    present = (values != "").to_numpy()
+    codes = np.full(len(values), default, dtype=object)
     if present.any():
-        codes[present] = resolver(values[present])
+        codes[present] = resolver(values[present].to_numpy(dtype=object))
     unknown = present & pd.isna(codes)
-    if unknown.any():
-        reasons = np.full(values.size, f"unknown {field}", dtype=object)
-        if suggest is not None:
-            for i in np.flatnonzero(unknown):
-                hint = suggest(values[i])
-                reasons[i] = f"unknown {field}" + (f"; did you mean {hint}?" if hint else "")
-        rejects.add(unknown, field, values, reasons)
+
+    def reasons(where: np.ndarray) -> list[str]:
+        hints = [suggest(values.iloc[i]) if suggest else None for i in where]
+        return [f"unknown {field}" + (f"; did you mean {h}?" if h else "") for h in hints]
+
+    rejects.add(unknown, field, values, reasons)
     return codes
+
+
+def _check_coordinates(
+    columns: dict[str, pd.Series],
+    rejects: _Rejections,
+    *,
+    crs: str,
+    service_area: shapely.Geometry | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Parse, convert and place lng/lat; returns x, y (as given) and WGS84 lng, lat."""
+    n = len(columns["lng"])
+    x = pd.to_numeric(columns["lng"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    y = pd.to_numeric(columns["lat"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    for field, parsed in (("lng", x), ("lat", y)):
+        present = (columns[field] != "").to_numpy()
+        rejects.add(present & ~np.isfinite(parsed), field, columns[field], "not a number")
+    numeric = np.isfinite(x) & np.isfinite(y)
+    if crs in _GEOGRAPHIC:
+        swapped = numeric & looks_swapped(x, y)
+        rejects.add(
+            swapped,
+            "lng",
+            columns["lng"],
+            lambda w: [f"lng and lat look swapped (lng {x[i]}, lat {y[i]})" for i in w],
+        )
+        rejects.add(
+            numeric & ~swapped & (np.abs(x) > 180), "lng", columns["lng"], "outside -180..180"
+        )
+        rejects.add(numeric & ~swapped & (np.abs(y) > 90), "lat", columns["lat"], "outside -90..90")
+    usable = numeric & ~rejects.bad
+    lng = np.full(n, np.nan)
+    lat = np.full(n, np.nan)
+    if usable.any():
+        lng[usable], lat[usable] = to_wgs84(x[usable], y[usable], crs)
+    converted = usable & np.isfinite(lng) & np.isfinite(lat)
+    rejects.add(usable & ~converted, "lng", columns["lng"], f"cannot convert from {crs}")
+    if service_area is not None and converted.any():
+        distance = np.zeros(n)
+        distance[converted] = distance_outside(
+            shapely.points(lng[converted], lat[converted]), service_area
+        )
+        outside = converted & (distance > _AREA_TOLERANCE_M)
+        rejects.add(
+            outside,
+            "lng",
+            columns["lng"],
+            lambda w: [f"outside the service area by {distance[i]:,.0f} m" for i in w],
+        )
+    return x, y, lng, lat
 
 
 def validate_reports(
@@ -243,61 +301,17 @@ def validate_reports(
     columns = {field: _column(raw, mapping, field) for field in FIELDS}
 
     for field in REQUIRED:
-        rejects.add(columns[field] == "", field, "", "missing")
+        rejects.add((columns[field] == "").to_numpy(), field, "", "missing")
+    x, y, lng, lat = _check_coordinates(columns, rejects, crs=crs, service_area=service_area)
 
-    # Coordinates
-    x = pd.to_numeric(pd.Series(columns["lng"]), errors="coerce").to_numpy(dtype=np.float64)
-    y = pd.to_numeric(pd.Series(columns["lat"]), errors="coerce").to_numpy(dtype=np.float64)
-    for field, values, parsed in (("lng", columns["lng"], x), ("lat", columns["lat"], y)):
-        rejects.add((values != "") & ~np.isfinite(parsed), field, values, "not a number")
-    numeric = np.isfinite(x) & np.isfinite(y)
-    if crs in ("wgs84", "gcj02", "bd09", "EPSG:4490"):
-        swapped = numeric & looks_swapped(x, y)
-        rejects.add(
-            swapped,
-            "lng",
-            columns["lng"],
-            np.array(
-                [f"lng and lat look swapped (lng {a}, lat {b})" for a, b in zip(x, y, strict=True)],
-                dtype=object,
-            ),
-        )
-        rejects.add(
-            numeric & ~swapped & (np.abs(x) > 180), "lng", columns["lng"], "outside -180..180"
-        )
-        rejects.add(numeric & ~swapped & (np.abs(y) > 90), "lat", columns["lat"], "outside -90..90")
-    usable = numeric & ~rejects.bad
-    lng = np.full(n, np.nan)
-    lat = np.full(n, np.nan)
-    if usable.any():
-        lng[usable], lat[usable] = to_wgs84(x[usable], y[usable], crs)
-    converted = usable & np.isfinite(lng) & np.isfinite(lat)
-    rejects.add(usable & ~converted, "lng", columns["lng"], f"cannot convert from {crs}")
-    points = np.full(n, None, dtype=object)
-    points[converted] = shapely.points(lng[converted], lat[converted])
-    if service_area is not None and converted.any():
-        distance = np.zeros(n)
-        distance[converted] = distance_outside(points[converted], service_area)
-        outside = converted & (distance > 0)
-        rejects.add(
-            outside,
-            "lng",
-            columns["lng"],
-            np.array([f"outside the service area by {d:,.0f} m" for d in distance], dtype=object),
-        )
-
-    # Dates
-    parsed_dates = {}
+    dates = {}
     for field in ("reported_at", "due_at", "resolved_at", "closed_at"):
-        parsed = _parse_datetimes(columns[field])
-        parsed_dates[field] = parsed
-        rejects.add(
-            (columns[field] != "") & parsed.isna().to_numpy(), field, columns[field], "not a date"
-        )
-    future = (parsed_dates["reported_at"] > pd.Timestamp(now)).to_numpy()
+        dates[field] = _parse_datetimes(columns[field])
+        unparsed = (columns[field] != "").to_numpy() & dates[field].isna().to_numpy()
+        rejects.add(unparsed, field, columns[field], "not a date")
+    future = (dates["reported_at"] > pd.Timestamp(now)).to_numpy()
     rejects.add(future, "reported_at", columns["reported_at"], "in the future")
 
-    # Codes
     category = _coded(
         columns["category"],
         taxonomy.resolve_categories,
@@ -308,47 +322,57 @@ def validate_reports(
     )
     status = _coded(columns["status"], taxonomy.resolve_statuses, "status", rejects, default="new")
     source = _coded(columns["source"], taxonomy.resolve_sources, "source", rejects, default=None)
-    _text_limits(columns, rejects)
+    for field, limit in _TEXT_LIMITS.items():
+        too_long = (columns[field].str.len() > limit).to_numpy()
+        rejects.add(
+            too_long,
+            field,
+            columns[field].str.slice(0, 40) + "…",
+            f"longer than {limit} characters",
+        )
 
     # Ids: repeated within the file is an error; already in the store is skipped.
     external_id = columns["id"]
-    has_id = external_id != ""
-    repeated = has_id & pd.Series(external_id).duplicated(keep="first").to_numpy()
-    first_row = pd.Series(rows).groupby(pd.Series(external_id)).transform("first").to_numpy()
-    rejects.add(
-        repeated,
-        "id",
-        external_id,
-        np.array([f"repeats the id of row {r}" for r in first_row], dtype=object),
-    )
-    in_store = has_id & ~repeated & np.isin(external_id, list(existing_ids))
+    has_id = (external_id != "").to_numpy()
+    repeated = has_id & external_id.duplicated(keep="first").to_numpy()
+    if repeated.any():
+        first_row = pd.Series(rows).groupby(external_id.to_numpy(dtype=object)).transform("first")
+        rejects.add(
+            repeated,
+            "id",
+            external_id,
+            lambda w: [f"repeats the id of row {first_row.iloc[i]}" for i in w],
+        )
+    in_store = has_id & ~repeated
+    if existing_ids:
+        in_store &= external_id.isin(list(existing_ids)).to_numpy()
+    else:
+        in_store[:] = False
 
     good = ~rejects.bad & ~in_store
     frame = pd.DataFrame(
         {
             "row": rows[good],
-            "external_id": np.where(has_id, external_id, None)[good],
+            "external_id": external_id[good].mask(~has_id[good]).to_numpy(dtype=object),
             "category": category[good],
-            "description": columns["description"][good],
-            "address": columns["address"][good],
             "lng": lng[good],
             "lat": lat[good],
             "orig_x": x[good],
             "orig_y": y[good],
             "orig_crs": crs,
-            "reported_at": parsed_dates["reported_at"][good].to_numpy(),
+            "reported_at": dates["reported_at"][good].to_numpy(),
             "source": source[good],
-            "reporter_name": columns["reporter_name"][good],
-            "reporter_phone": columns["reporter_phone"][good],
             "status": status[good],
-            "due_at": parsed_dates["due_at"][good].to_numpy(),
-            "resolved_at": parsed_dates["resolved_at"][good].to_numpy(),
-            "closed_at": parsed_dates["closed_at"][good].to_numpy(),
+            "due_at": dates["due_at"][good].to_numpy(),
+            "resolved_at": dates["resolved_at"][good].to_numpy(),
+            "closed_at": dates["closed_at"][good].to_numpy(),
         }
     )
     for field in ("description", "address", "reporter_name", "reporter_phone"):
-        frame[field] = frame[field].replace("", None)
-    reports = gpd.GeoDataFrame(frame, geometry=list(points[good]), crs="EPSG:4326")
+        text = columns[field][good]
+        frame[field] = text.mask(text == "").to_numpy(dtype=object, na_value=None)
+    points = shapely.points(frame["lng"].to_numpy(), frame["lat"].to_numpy())
+    reports = gpd.GeoDataFrame(frame, geometry=points, crs="EPSG:4326")
     reports = attribute_reports(reports, communities=communities, zones=zones)
     return Validated(
         reports=reports, rejects=rejects.frame(), already_imported=int(in_store.sum()), total=n

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from pathlib import Path
@@ -43,6 +44,13 @@ def decode_text(data: bytes, *, name: str = "file") -> tuple[str, str]:
     raise UserError(f"{name}: not a text file in UTF-8 or GBK/GB18030")
 
 
+def _sniff_delimiter(sample: str) -> str:
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
+
+
 def read_csv_table(path: Path) -> pd.DataFrame:
     """Read a CSV file as strings, every cell kept as written (no NA guessing).
 
@@ -53,7 +61,8 @@ def read_csv_table(path: Path) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        Header names stripped of white space; all values ``str``, missing ones "".
+        Header names stripped of white space; every column a string column with "" for an
+        empty cell.
 
     Raises
     ------
@@ -65,22 +74,22 @@ def read_csv_table(path: Path) -> pd.DataFrame:
         raise UserError(f"{path.name}: the file is empty")
     if b"\0" in data[:4096]:
         raise UserError(f"{path.name}: binary data, not a CSV file")
-    text, _ = decode_text(data, name=path.name)
-    try:
-        dialect = csv.Sniffer().sniff(text[:20_000], delimiters=",;\t|")
-        delimiter = dialect.delimiter
-    except csv.Error:
-        delimiter = ","
+    text, encoding = decode_text(data, name=path.name)
+    delimiter = _sniff_delimiter(text[:20_000])
+    # pyarrow's parser is multi-threaded and keeps strings in Arrow buffers; it wants UTF-8.
+    utf8 = data if encoding == "utf-8-sig" else text.encode("utf-8")
+    del text
     try:
         frame = pd.read_csv(
-            io.StringIO(text),
+            io.BytesIO(utf8.removeprefix(codecs.BOM_UTF8)),
             sep=delimiter,
-            dtype=str,
+            engine="pyarrow",
+            dtype="string[pyarrow]",
             keep_default_na=False,
-            skip_blank_lines=True,
+            na_values=[],
         )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as exc:
         reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else "unreadable"
         raise UserError(f"{path.name}: not a readable CSV file ({reason})") from None
-    frame.columns = [str(c).strip().lstrip("\ufeff") for c in frame.columns]
+    frame.columns = [str(c).strip() for c in frame.columns]
     return frame
