@@ -9,6 +9,7 @@ import operator
 import h3
 import numpy as np
 import shapely
+from h3ronpy.vector import coordinates_to_cells
 from numpy.typing import ArrayLike, NDArray
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "cells_from_strings",
     "cells_in_polygon",
     "cells_to_strings",
+    "lookup_cells",
     "neighbour_pairs",
     "resolution_for_zoom",
 ]
@@ -77,17 +79,12 @@ def cells_from_points(
         np.asarray(lng, dtype=np.float64), np.asarray(lat, dtype=np.float64)
     )
     finite = (np.isfinite(lng) & np.isfinite(lat)).ravel()
-    to_cell = h3.api.basic_int.latlng_to_cell
     out = np.zeros(lng.size, dtype=np.int64)
-    # h3 rejects non-finite coordinates with an error deep inside; keep them as 0.
-    out[finite] = np.fromiter(
-        (
-            to_cell(y, x, res)
-            for x, y in zip(lng.ravel()[finite].tolist(), lat.ravel()[finite].tolist(), strict=True)
-        ),
-        dtype=np.int64,
-        count=int(finite.sum()),
-    )
+    if finite.any():
+        # h3ronpy indexes whole arrays in Rust; h3-py would take one Python call a point.
+        # Non-finite coordinates are kept out of it and stay 0.
+        found = coordinates_to_cells(lat.ravel()[finite], lng.ravel()[finite], res)
+        out[finite] = np.asarray(found).view(np.int64)
     return out.reshape(lng.shape)
 
 
@@ -331,3 +328,38 @@ def neighbour_pairs(
         i, j = i[keep], j[keep]
     sort = np.lexsort((j, i))
     return i[sort], j[sort]
+
+
+def lookup_cells(
+    cells: ArrayLike, keys: ArrayLike, values: ArrayLike, *, missing: int = -1
+) -> NDArray[np.int64]:
+    """Look cells up in a table of (cell, value) pairs with a binary search.
+
+    Parameters
+    ----------
+    cells : array_like of int64
+        The cells to look up.
+    keys : array_like of int64
+        The table's distinct cells.
+    values : array_like of int
+        The value of each key, such as the community that owns a grid cell.
+    missing : int, default -1
+        The value of a cell not in the table.
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        Aligned with ``cells``.
+    """
+    cells = _as_int64(cells)
+    keys = _as_int64(keys)
+    values = np.asarray(values, dtype=np.int64)
+    out = np.full(cells.shape, missing, dtype=np.int64)
+    if keys.size == 0:
+        return out
+    order = np.argsort(keys)
+    keys, values = keys[order], values[order]
+    at = np.minimum(np.searchsorted(keys, cells), keys.size - 1)
+    found = keys[at] == cells
+    out[found] = values[at[found]]
+    return out

@@ -24,7 +24,8 @@ class _Parser(argparse.ArgumentParser):
     """argparse that reports a usage mistake as one line with exit status 2."""
 
     def error(self, message: str) -> None:
-        raise UserError(f"{self.prog}: {message}")
+        command = self.prog.removeprefix("hotspot").strip()
+        raise UserError(f"{command}: {message}" if command else message)
 
 
 def _date(value: str) -> dt.date:
@@ -155,6 +156,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
     if result.rejects_file:
         line += f"; rejected rows in {result.rejects_file}"
     print(line)
+    if args.verbose:
+        print("seconds: " + ", ".join(f"{k} {v:.2f}" for k, v in result.timings.items()))
     return EXIT_OK
 
 

@@ -27,6 +27,21 @@ def test_migrations_build_exactly_the_declared_schema(tmp_path):
     assert set(inspect(engine).get_table_names()) >= set(schema.metadata.tables)
 
 
+def test_a_store_made_by_the_first_version_opens_in_this_one_with_its_data(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    migrate(engine, "0001")
+    with engine.begin() as conn:
+        conn.execute(
+            text("INSERT INTO meta (key, value) VALUES ('demo', 'true')"),
+        )
+    engine = open_store(f"sqlite:///{tmp_path / 'old.db'}")
+    assert current_revision(engine) == head_revision() != "0001"
+    assert read_meta(engine) == {"demo": "true"}
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), schema.metadata)
+    assert diff == []
+
+
 def test_open_store_migrates_an_empty_database_and_reopens_it(tmp_path):
     url = f"sqlite:///{tmp_path / 'a.db'}"
     open_store(url)

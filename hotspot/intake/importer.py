@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,13 +79,20 @@ def read_report_table(path: Path, fmt: str | None = None) -> pd.DataFrame:
 
 
 def _existing_ids(engine: Engine, ids: list[str]) -> frozenset[str]:
-    found: set[str] = set()
     column = schema.report.c.external_id
     with engine.connect() as conn:
+        stored = conn.execute(select(func.count(column))).scalar_one()
+        if not stored or not ids:
+            return frozenset()
+        if stored <= len(ids):
+            # Fewer ids in the store than in the file: read them all at once.
+            found = conn.execute(select(column).where(column.is_not(None))).scalars()
+            return frozenset(ids).intersection(found)
+        hits: set[str] = set()
         for start in range(0, len(ids), _ID_CHUNK):
             chunk = ids[start : start + _ID_CHUNK]
-            found.update(conn.execute(select(column).where(column.in_(chunk))).scalars())
-    return frozenset(found)
+            hits.update(conn.execute(select(column).where(column.in_(chunk))).scalars())
+        return frozenset(hits)
 
 
 def import_reports(
@@ -128,6 +137,41 @@ def import_reports(
         crs = normalize_crs(crs)
     except ValueError as exc:
         raise UserError(str(exc)) from None
+    with _collector_paused():
+        return _import(
+            engine,
+            path,
+            crs=crs,
+            fmt=fmt,
+            skip_invalid=skip_invalid,
+            dry_run=dry_run,
+            overrides=overrides,
+        )
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    # A large import makes millions of small objects that are never cyclic; the cyclic
+    # garbage collector would scan them again and again (a second per million rows).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _import(
+    engine: Engine,
+    path: Path,
+    *,
+    crs: str,
+    fmt: str | None,
+    skip_invalid: bool,
+    dry_run: bool,
+    overrides: Mapping[str, str] | None,
+) -> ImportResult:
     clock = _Stopwatch()
     raw = read_report_table(path, fmt)
     if raw.empty:
@@ -145,6 +189,7 @@ def import_reports(
         crs=crs,
         mapping=mapping,
         service_area=service_area,
+        grid=frames.read_grid_cells(engine),
         communities=communities,
         zones=zones,
         existing_ids=existing,
@@ -200,5 +245,6 @@ def _write_reports(engine: Engine, reports) -> None:
         rows = reports.drop(columns="row").assign(
             id=np.arange(last_id + 1, last_id + 1 + len(reports))
         )
-        frames.insert_frame(conn, table, rows)
+        with frames.bulk_load(conn, table, len(rows)):
+            frames.insert_frame(conn, table, rows)
     log.info("imported %d reports", len(rows))

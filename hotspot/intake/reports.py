@@ -13,7 +13,8 @@ import shapely
 
 from geo.cells import cells_from_points
 from geo.crs import looks_swapped, normalize_crs, to_wgs84
-from geo.zones import attribute_points, distance_outside
+from geo.wkb import points_to_wkb
+from geo.zones import communities_of_points, distance_outside, zones_of_points
 from hotspot import taxonomy
 from hotspot.errors import UserError
 
@@ -58,9 +59,9 @@ class Validated:
 
     Attributes
     ----------
-    reports : geopandas.GeoDataFrame
-        Good rows as report-table columns (plus ``row``), attributed to community,
-        storefront zone and H3 cell.
+    reports : pandas.DataFrame
+        Good rows as report-table columns (plus ``row``; ``geom`` as WKB), attributed to
+        community, storefront zone and H3 cell.
     rejects : pandas.DataFrame
         One line per problem: row, field, value, reason.
     already_imported : int
@@ -69,7 +70,7 @@ class Validated:
         Data rows in the file.
     """
 
-    reports: gpd.GeoDataFrame
+    reports: pd.DataFrame
     rejects: pd.DataFrame
     already_imported: int
     total: int
@@ -166,10 +167,16 @@ class _Rejections:
         return out.sort_values(["row", "field"], kind="stable").reset_index(drop=True)
 
 
-def _column(raw: pd.DataFrame, mapping: Mapping[str, str], field: str) -> pd.Series:
-    if field not in mapping:
-        return pd.Series("", index=raw.index, dtype="string[pyarrow]")
-    return raw[mapping[field]].astype("string[pyarrow]").fillna("").str.strip()
+def _columns(raw: pd.DataFrame, mapping: Mapping[str, str]) -> dict[str, pd.Series]:
+    """Every field as a stripped string column; one shared all-empty column for absent ones."""
+    absent = pd.Series(pd.array([""], dtype="string[pyarrow]")).repeat(len(raw))
+    absent.index = raw.index
+    return {
+        field: raw[mapping[field]].astype("string[pyarrow]").fillna("").str.strip()
+        if field in mapping
+        else absent
+        for field in FIELDS
+    }
 
 
 def _parse_datetimes(values: pd.Series) -> pd.Series:
@@ -245,9 +252,7 @@ def _check_coordinates(
     rejects.add(usable & ~converted, "lng", columns["lng"], f"cannot convert from {crs}")
     if service_area is not None and converted.any():
         distance = np.zeros(n)
-        distance[converted] = distance_outside(
-            shapely.points(lng[converted], lat[converted]), service_area
-        )
+        distance[converted] = distance_outside(lng[converted], lat[converted], service_area)
         outside = converted & (distance > _AREA_TOLERANCE_M)
         rejects.add(
             outside,
@@ -264,6 +269,7 @@ def validate_reports(
     crs: str = "wgs84",
     mapping: Mapping[str, str] | None = None,
     service_area: shapely.Geometry | None = None,
+    grid: pd.DataFrame | None = None,
     communities: gpd.GeoDataFrame | None = None,
     zones: gpd.GeoDataFrame | None = None,
     existing_ids: frozenset[str] = frozenset(),
@@ -281,6 +287,9 @@ def validate_reports(
         field -> header, from :func:`map_columns`; matched by name when omitted.
     service_area : shapely geometry, optional
         Reports outside it are rejected with their distance to it.
+    grid : pandas.DataFrame, optional
+        The community grid (``cell``, ``community_id``): a report goes to the community
+        that owns its grid cell.
     communities, zones : geopandas.GeoDataFrame, optional
         With ``id`` columns, to attribute reports to a community and a storefront zone.
     existing_ids : frozenset of str
@@ -298,7 +307,7 @@ def validate_reports(
     n = len(raw)
     rows = np.arange(_FIRST_DATA_ROW, _FIRST_DATA_ROW + n, dtype=np.int64)
     rejects = _Rejections(rows)
-    columns = {field: _column(raw, mapping, field) for field in FIELDS}
+    columns = _columns(raw, mapping)
 
     for field in REQUIRED:
         rejects.add((columns[field] == "").to_numpy(), field, "", "missing")
@@ -357,8 +366,9 @@ def validate_reports(
             "category": category[good],
             "lng": lng[good],
             "lat": lat[good],
-            "orig_x": x[good],
-            "orig_y": y[good],
+            # lng/lat already are the original coordinates of a WGS84 file
+            "orig_x": x[good] if crs != "wgs84" else np.nan,
+            "orig_y": y[good] if crs != "wgs84" else np.nan,
             "orig_crs": crs,
             "reported_at": dates["reported_at"][good].to_numpy(),
             "source": source[good],
@@ -371,42 +381,71 @@ def validate_reports(
     for field in ("description", "address", "reporter_name", "reporter_phone"):
         text = columns[field][good]
         frame[field] = text.mask(text == "").to_numpy(dtype=object, na_value=None)
-    points = shapely.points(frame["lng"].to_numpy(), frame["lat"].to_numpy())
-    reports = gpd.GeoDataFrame(frame, geometry=points, crs="EPSG:4326")
-    reports = attribute_reports(reports, communities=communities, zones=zones)
+    frame["geom"] = points_to_wkb(frame["lng"].to_numpy(), frame["lat"].to_numpy())
+    place = attribute_reports(
+        frame["lng"].to_numpy(),
+        frame["lat"].to_numpy(),
+        grid=grid,
+        communities=communities,
+        zones=zones,
+    )
+    reports = pd.concat([frame, place.set_axis(frame.index)], axis=1)
     return Validated(
         reports=reports, rejects=rejects.frame(), already_imported=int(in_store.sum()), total=n
     )
 
 
 def attribute_reports(
-    reports: gpd.GeoDataFrame,
+    lng: np.ndarray,
+    lat: np.ndarray,
     *,
+    grid: pd.DataFrame | None,
     communities: gpd.GeoDataFrame | None,
     zones: gpd.GeoDataFrame | None,
-) -> gpd.GeoDataFrame:
-    """Add ``cell`` (H3 res 12), ``community_id`` and ``zone_id`` by representative point.
+) -> pd.DataFrame:
+    """H3 cell (res 12), community and storefront zone of each report's point.
 
     Parameters
     ----------
-    reports : geopandas.GeoDataFrame
-        With ``lng`` and ``lat`` of each report's representative point.
+    lng, lat : numpy.ndarray
+        WGS84 coordinates of each report's representative point.
+    grid : pandas.DataFrame or None
+        Grid cells with ``cell`` and ``community_id``.
     communities, zones : geopandas.GeoDataFrame or None
         Polygons with an ``id`` column.
 
     Returns
     -------
-    geopandas.GeoDataFrame
-        A copy with the three columns added.
+    pandas.DataFrame
+        ``cell`` (int64), ``community_id`` and ``zone_id`` (nullable Int64), aligned with
+        the points.
     """
-    reports = reports.copy()
-    reports["cell"] = cells_from_points(reports["lng"].to_numpy(), reports["lat"].to_numpy())
-    points = shapely.points(reports["lng"].to_numpy(), reports["lat"].to_numpy())
-    for column, polygons in (("community_id", communities), ("zone_id", zones)):
-        ids = pd.array([None] * len(reports), dtype="Int64")
-        if polygons is not None and len(polygons) and len(reports):
-            position = attribute_points(points, polygons.geometry.to_numpy())
-            found = position >= 0
-            ids[found] = polygons["id"].to_numpy()[position[found]]
-        reports[column] = ids
-    return reports
+    cells = cells_from_points(lng, lat)
+    empty = gpd.GeoDataFrame({"id": []}, geometry=[], crs="EPSG:4326")
+    communities = empty if communities is None else communities
+    zones = empty if zones is None else zones
+    grid = pd.DataFrame({"cell": [], "community_id": []}) if grid is None else grid
+    community = communities_of_points(
+        lng,
+        lat,
+        cells,
+        grid_cells=grid["cell"].to_numpy(dtype=np.int64),
+        grid_owners=grid["community_id"].to_numpy(dtype=np.int64),
+        communities=communities.geometry.to_numpy(),
+        community_ids=communities["id"].to_numpy(dtype=np.int64),
+    )
+    zone = zones_of_points(
+        lng,
+        lat,
+        zones=zones.geometry.to_numpy(),
+        zone_ids=zones["id"].to_numpy(dtype=np.int64),
+    )
+    return pd.DataFrame(
+        {"cell": cells, "community_id": _nullable_ids(community), "zone_id": _nullable_ids(zone)}
+    )
+
+
+def _nullable_ids(ids: np.ndarray) -> pd.arrays.IntegerArray:
+    out = pd.array(ids, dtype="Int64")
+    out[ids < 0] = pd.NA
+    return out

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 import geopandas as gpd
 import numpy as np
@@ -16,6 +17,7 @@ from hotspot.filters import ReportFilter
 from hotspot.store import schema
 
 __all__ = [
+    "bulk_load",
     "clear_store",
     "count_reports",
     "insert_frame",
@@ -30,7 +32,8 @@ __all__ = [
     "write_meta",
 ]
 
-_CHUNK = 20_000
+_CHUNK = 100_000
+_BULK_MIN_ROWS = 50_000
 # Tables in the order they may be filled (parents first).
 _FILL_ORDER = (
     schema.community,
@@ -95,6 +98,7 @@ def insert_frame(conn: Connection, table: Table, frame: pd.DataFrame) -> int:
     table : sqlalchemy.Table
     frame : pandas.DataFrame
         Columns named as the table's; a ``geometry`` column is written to ``geom`` as WKB.
+        Columns that are missing everywhere are left out (the database default applies).
 
     Returns
     -------
@@ -110,23 +114,62 @@ def insert_frame(conn: Connection, table: Table, frame: pd.DataFrame) -> int:
     unknown = set(frame.columns) - set(table.columns.keys())
     if unknown:
         raise ValueError(f"columns not in table {table.name}: {sorted(unknown)}")
-    names = [c.name for c in table.columns if c.name in frame.columns]
-    sqlite = conn.dialect.name == "sqlite"
-    columns = [
-        _column_values(frame[name], table.columns[name].type, sqlite=sqlite) for name in names
+    names = [
+        c.name for c in table.columns if c.name in frame.columns and frame[c.name].notna().any()
     ]
-    rows = list(zip(*columns, strict=True))
+    sqlite = conn.dialect.name == "sqlite"
     if sqlite:
-        # The DBAPI's own executemany: SQLAlchemy's per-row parameter processing
-        # costs more than the insert itself at a million rows.
         placeholders = ", ".join("?" * len(names))
         sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({placeholders})"
-        conn.connection.driver_connection.executemany(sql, rows)
-    else:
-        for start in range(0, len(rows), _CHUNK):
-            chunk = rows[start : start + _CHUNK]
-            conn.execute(insert(table), [dict(zip(names, row, strict=True)) for row in chunk])
-    return len(rows)
+        cursor = conn.connection.driver_connection.cursor()
+
+    # Convert and send a chunk at a time: a million rows of Python tuples at once would
+    # cost gigabytes. (Converting the next chunk in a thread meanwhile was slower: the
+    # conversion and the DBAPI's parameter binding both hold the GIL.)
+    for start in range(0, len(frame), _CHUNK):
+        chunk = frame.iloc[start : start + _CHUNK]
+        columns = [
+            _column_values(chunk[name], table.columns[name].type, sqlite=sqlite) for name in names
+        ]
+        rows = zip(*columns, strict=True)
+        if sqlite:
+            # The DBAPI's own executemany: SQLAlchemy's per-row parameter processing
+            # costs more than the insert itself at a million rows.
+            cursor.executemany(sql, rows)
+        else:
+            conn.execute(insert(table), [dict(zip(names, row, strict=True)) for row in rows])
+    return len(frame)
+
+
+@contextmanager
+def bulk_load(conn: Connection, table: Table, incoming: int) -> Iterator[None]:
+    """Drop a table's indexes while a large batch goes in, then rebuild them.
+
+    Building an index by sorting once is much faster than inserting a million rows
+    into it one by one; it only pays when the batch is at least as large as what the
+    table holds. SQLite DDL is transactional, so a failed load leaves the indexes as
+    they were. Other databases keep their indexes (they have COPY).
+
+    Parameters
+    ----------
+    conn : sqlalchemy.Connection
+        Inside the transaction of the load.
+    table : sqlalchemy.Table
+    incoming : int
+        Rows about to be inserted.
+    """
+    existing = conn.execute(select(func.count()).select_from(table)).scalar_one()
+    # Unique ones too: the caller has checked its keys, and CREATE UNIQUE INDEX would
+    # still refuse (and roll the load back) if a duplicate slipped through.
+    indexes = list(table.indexes)
+    rebuild = conn.dialect.name == "sqlite" and incoming >= max(existing, _BULK_MIN_ROWS)
+    if rebuild:
+        for index in indexes:
+            index.drop(conn)
+    yield
+    if rebuild:
+        for index in indexes:
+            index.create(conn)
 
 
 def clear_store(conn: Connection) -> None:

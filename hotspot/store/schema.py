@@ -109,15 +109,17 @@ patrol = Table(
     Column("compliant", Boolean, nullable=False),
 )
 
-#: 问题/工单. Geometry is a point, or a polygon footprint for footprint categories;
+#: 问题/工单. Indexed only where lookups need it (date range, cell, community,
+#: external id): every index costs a bulk import a sort or a random insert per row.
+#: Geometry is a point, or a polygon footprint for footprint categories;
 #: lng/lat is its representative point in WGS84 and ``cell`` that point's H3 cell
 #: at the stored resolution (12) as a signed 64-bit integer.
 report = Table(
     "report",
     metadata,
     Column("id", Integer, primary_key=True),
-    Column("external_id", String(64), unique=True),
-    Column("category", String(40), nullable=False, index=True),
+    Column("external_id", String(64)),
+    Column("category", String(40), nullable=False),
     Column("description", Text),
     Column("address", String(200)),
     Column("geom", Geometry, nullable=False),
@@ -131,18 +133,21 @@ report = Table(
     Column("source", String(20)),
     Column("reporter_name", String(50)),
     Column("reporter_phone", String(30)),
-    Column("status", String(20), nullable=False, index=True),
+    Column("status", String(20), nullable=False),
     Column("due_at", DateTime),
     Column("resolved_at", DateTime),
     Column("closed_at", DateTime),
     Column("demolished_m2", Float),
     Column("community_id", Integer, ForeignKey("community.id"), index=True),
-    Column("zone_id", Integer, ForeignKey("storefront_zone.id"), index=True),
+    Column("zone_id", Integer, ForeignKey("storefront_zone.id")),
     Column("cell", BigInteger, nullable=False, index=True),
     Column("duplicate_of", Integer, ForeignKey("report.id")),
     Column("relapse_of", Integer, ForeignKey("report.id")),
     Column("version", Integer, nullable=False, server_default="1"),
 )
+
+# A unique index rather than a constraint, so that a bulk load can drop and rebuild it.
+Index("ix_report_external_id", report.c.external_id, unique=True)
 
 #: Every status change: who, when, from, to, note.
 report_event = Table(
@@ -168,5 +173,3 @@ app_user = Table(
     Column("disabled", Boolean, nullable=False, server_default="0"),
     Column("created_at", DateTime, nullable=False),
 )
-
-Index("ix_report_category_reported_at", report.c.category, report.c.reported_at)
