@@ -92,18 +92,24 @@ def run_fast(url: str, path: Path) -> dict:
 
 
 def run_naive(url: str, path: Path, limit: int) -> dict:
-    """The naive way: csv.DictReader, per-row h3, per-row point-in-polygon, per-row INSERT."""
+    """The naive way: csv.DictReader, per-row h3, per-row point-in-polygon, per-row INSERT.
+
+    The same work as the importer (community and storefront zone of every point, its
+    cell, its row), done one row at a time with plain loops.
+    """
     import csv
 
     import h3
     from sqlalchemy import insert, select
 
     from hotspot.store import schema
-    from hotspot.store.frames import read_communities
+    from hotspot.store.frames import read_communities, read_zones
 
     engine = open_store(url)
     communities = read_communities(engine)
     polygons = list(zip(communities["id"], communities.geometry, strict=True))
+    zones = read_zones(engine)
+    zone_polygons = list(zip(zones["id"], zones.geometry, strict=True))
     catalogue = load_categories()
     started = time.perf_counter()
     with path.open(encoding="utf-8") as handle, engine.begin() as conn:
@@ -117,6 +123,7 @@ def run_naive(url: str, path: Path, limit: int) -> dict:
             lng, lat = float(row["lng"]), float(row["lat"])
             point = shapely.Point(lng, lat)
             community_id = next((cid for cid, poly in polygons if poly.contains(point)), None)
+            zone_id = next((zid for zid, poly in zone_polygons if poly.contains(point)), None)
             cell = h3.str_to_int(h3.latlng_to_cell(lat, lng, 12))
             conn.execute(
                 insert(schema.report).values(
@@ -131,6 +138,7 @@ def run_naive(url: str, path: Path, limit: int) -> dict:
                     reported_at=dt.datetime.fromisoformat(row["reported_at"]),
                     status="new",
                     community_id=community_id,
+                    zone_id=zone_id,
                     cell=cell if cell < 2**63 else cell - 2**64,
                 )
             )
@@ -153,7 +161,7 @@ def _in_child(*extra: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
-    parser.add_argument("--naive-sample", type=int, default=20_000)
+    parser.add_argument("--naive-sample", type=int, default=5_000)
     parser.add_argument("--child-url")
     parser.add_argument("--child-file")
     parser.add_argument("--naive", action="store_true")

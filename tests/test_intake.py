@@ -207,3 +207,61 @@ def test_csv_export_neutralises_spreadsheet_formulas(town_engine, tmp_path):
     assert exported.loc[0, "description"].startswith("'=")
     assert exported.loc[0, "address"] == "'@SUM(A1)"
     assert float(exported.loc[0, "lng"]) > 0
+
+
+CRS_CASES = ["gcj02", "bd09", "cgcs2000", "EPSG:4548", "EPSG:32650"]
+
+
+@pytest.mark.parametrize("crs", CRS_CASES)
+def test_import_converts_each_crs_to_wgs84_and_keeps_the_original(town_engine, tmp_path, crs):
+    from geo.crs import from_wgs84, normalize_crs
+
+    lng, lat = 116.3051, 39.78502  # inside the shop's zone
+    x, y = from_wgs84([lng], [lat], crs)
+    row = canonical_row(1, lng=f"{x[0]:.9f}", lat=f"{y[0]:.9f}")
+    result = _import(town_engine, write_csv(tmp_path / "in.csv", [row]), crs=crs)
+    assert result.imported == 1
+    report = read_reports(town_engine).iloc[0]
+    # within a centimetre of where it was
+    assert abs(report["lng"] - lng) * 85_000 < 0.01 and abs(report["lat"] - lat) * 111_000 < 0.01
+    assert report["orig_crs"] == normalize_crs(crs)
+    assert report["orig_x"] == pytest.approx(x[0]) and report["orig_y"] == pytest.approx(y[0])
+    assert report["community"] == "W01" and report["zone_id"] == 1
+
+
+@pytest.mark.parametrize("crs", ["wgs84", "gcj02", "EPSG:4548"])
+def test_swapped_coordinates_are_named_in_any_crs(town_engine, tmp_path, crs):
+    from geo.crs import from_wgs84
+
+    x, y = from_wgs84([116.3051], [39.7852], crs)
+    row = canonical_row(1, lng=f"{y[0]:.6f}", lat=f"{x[0]:.6f}")
+    with pytest.raises(RejectedFile, match="lng and lat look swapped"):
+        _import(town_engine, write_csv(tmp_path / "in.csv", [row]), crs=crs)
+    assert count_reports(town_engine) == 0
+
+
+def test_wgs84_import_does_not_duplicate_lng_lat_as_original_coordinates(town_engine, tmp_path):
+    _import(town_engine, write_csv(tmp_path / "in.csv", [canonical_row(1)]))
+    report = read_reports(town_engine).iloc[0]
+    assert report["orig_crs"] == "wgs84" and pd.isna(report["orig_x"])
+
+
+def test_an_import_that_fails_while_writing_leaves_the_store_and_its_indexes_as_they_were(
+    town_engine, tmp_path, monkeypatch
+):
+    import adbc_driver_manager.dbapi
+    from sqlalchemy import inspect
+
+    _import(town_engine, write_csv(tmp_path / "a.csv", [canonical_row(1)]))
+    before = {ix["name"] for ix in inspect(town_engine).get_indexes("report")}
+
+    def crash(self, *args, **kwargs):
+        raise RuntimeError("disk unplugged")
+
+    monkeypatch.setattr(adbc_driver_manager.dbapi.Cursor, "adbc_ingest", crash)
+    with pytest.raises(RuntimeError, match="disk unplugged"):
+        _import(town_engine, write_csv(tmp_path / "b.csv", [canonical_row(i) for i in range(2, 9)]))
+    assert count_reports(town_engine) == 1
+    town_engine.dispose()
+    assert {ix["name"] for ix in inspect(town_engine).get_indexes("report")} == before
+    assert "ix_report_external_id" in before

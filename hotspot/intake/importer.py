@@ -19,7 +19,7 @@ from geo.crs import normalize_crs
 from hotspot.errors import UserError
 from hotspot.intake.reports import map_columns, validate_reports
 from hotspot.intake.tables import read_csv_table
-from hotspot.store import frames, schema
+from hotspot.store import bulk, frames, schema
 
 __all__ = ["ImportResult", "RejectedFile", "import_reports", "read_report_table", "rejects_path"]
 
@@ -225,6 +225,19 @@ def _import(
     )
 
 
+def _write_reports(engine: Engine, reports: pd.DataFrame) -> None:
+    rows = reports.drop(columns="row")
+    if engine.dialect.name == "sqlite":
+        bulk.ingest(engine, schema.report, rows)
+    else:
+        table = schema.report
+        with engine.begin() as conn:
+            last_id = conn.execute(select(func.max(table.c.id))).scalar() or 0
+            rows = rows.assign(id=np.arange(last_id + 1, last_id + 1 + len(rows)))
+            frames.insert_frame(conn, table, rows)
+    log.info("imported %d reports", len(rows))
+
+
 class _Stopwatch:
     """Seconds spent in each stage, for ``hotspot import -v`` and bench/ingest.py."""
 
@@ -236,15 +249,3 @@ class _Stopwatch:
         now = time.perf_counter()
         self.laps[name] = now - self._last
         self._last = now
-
-
-def _write_reports(engine: Engine, reports) -> None:
-    table = schema.report
-    with engine.begin() as conn:
-        last_id = conn.execute(select(func.max(table.c.id))).scalar() or 0
-        rows = reports.drop(columns="row").assign(
-            id=np.arange(last_id + 1, last_id + 1 + len(reports))
-        )
-        with frames.bulk_load(conn, table, len(rows)):
-            frames.insert_frame(conn, table, rows)
-    log.info("imported %d reports", len(rows))

@@ -202,11 +202,15 @@ def _coded(
     default: str | None,
     suggest=None,
 ) -> np.ndarray:
-    present = (values != "").to_numpy()
-    codes = np.full(len(values), default, dtype=object)
-    if present.any():
-        codes[present] = resolver(values[present].to_numpy(dtype=object))
-    unknown = present & pd.isna(codes)
+    # Resolve each distinct value once: a column of a million rows holds a few dozen.
+    positions, uniques = pd.factorize(values)
+    distinct = np.asarray(uniques, dtype=object)
+    given = distinct != ""
+    resolved = np.full(distinct.size, default, dtype=object)
+    if given.any():
+        resolved[given] = resolver(distinct[given])
+    codes = resolved[positions]
+    unknown = (given & pd.isna(resolved))[positions]
 
     def reasons(where: np.ndarray) -> list[str]:
         hints = [suggest(values.iloc[i]) if suggest else None for i in where]
@@ -254,8 +258,24 @@ def _check_coordinates(
         distance = np.zeros(n)
         distance[converted] = distance_outside(lng[converted], lat[converted], service_area)
         outside = converted & (distance > _AREA_TOLERANCE_M)
+        # In any coordinate system, a point that lands inside once its two numbers are
+        # exchanged was written the wrong way round: say so rather than "far away".
+        swapped = np.zeros(n, dtype=bool)
+        if outside.any():
+            with np.errstate(invalid="ignore"):
+                sx, sy = to_wgs84(y[outside], x[outside], crs)
+            ok = np.isfinite(sx) & np.isfinite(sy) & (np.abs(sx) <= 180) & (np.abs(sy) <= 90)
+            inside = np.zeros(ok.shape, dtype=bool)
+            inside[ok] = distance_outside(sx[ok], sy[ok], service_area) <= _AREA_TOLERANCE_M
+            swapped[np.flatnonzero(outside)[inside]] = True
         rejects.add(
-            outside,
+            swapped,
+            "lng",
+            columns["lng"],
+            lambda w: [f"lng and lat look swapped (lng {x[i]}, lat {y[i]})" for i in w],
+        )
+        rejects.add(
+            outside & ~swapped,
             "lng",
             columns["lng"],
             lambda w: [f"outside the service area by {distance[i]:,.0f} m" for i in w],
@@ -362,7 +382,7 @@ def validate_reports(
     frame = pd.DataFrame(
         {
             "row": rows[good],
-            "external_id": external_id[good].mask(~has_id[good]).to_numpy(dtype=object),
+            "external_id": external_id[good].mask(~has_id[good]).array,
             "category": category[good],
             "lng": lng[good],
             "lat": lat[good],
@@ -380,7 +400,7 @@ def validate_reports(
     )
     for field in ("description", "address", "reporter_name", "reporter_phone"):
         text = columns[field][good]
-        frame[field] = text.mask(text == "").to_numpy(dtype=object, na_value=None)
+        frame[field] = text.mask(text == "").array
     frame["geom"] = points_to_wkb(frame["lng"].to_numpy(), frame["lat"].to_numpy())
     place = attribute_reports(
         frame["lng"].to_numpy(),

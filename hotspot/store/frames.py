@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 
 import geopandas as gpd
 import numpy as np
@@ -17,7 +16,6 @@ from hotspot.filters import ReportFilter
 from hotspot.store import schema
 
 __all__ = [
-    "bulk_load",
     "clear_store",
     "count_reports",
     "insert_frame",
@@ -29,11 +27,12 @@ __all__ = [
     "read_streets",
     "read_zones",
     "resolve_community",
+    "sql_python_type",
+    "sqlite_datetime_text",
     "write_meta",
 ]
 
 _CHUNK = 100_000
-_BULK_MIN_ROWS = 50_000
 # Tables in the order they may be filled (parents first).
 _FILL_ORDER = (
     schema.community,
@@ -46,7 +45,8 @@ _FILL_ORDER = (
 )
 
 
-def _datetime_strings(values: np.ndarray) -> list:
+def sqlite_datetime_text(values: np.ndarray) -> list:
+    """Datetimes as the text SQLAlchemy's SQLite DateTime stores; None where missing."""
     # SQLAlchemy's SQLite DateTime stores "YYYY-MM-DD HH:MM:SS.ffffff" and compares
     # these strings in range filters, so write exactly that format.
     values = values.astype("datetime64[us]")
@@ -57,11 +57,11 @@ def _datetime_strings(values: np.ndarray) -> list:
 
 def _column_values(series: pd.Series, sql_type, *, sqlite: bool) -> list:
     """One column as plain Python values for the DBAPI: None for every kind of missing."""
-    python_type = _python_type(sql_type)
+    python_type = sql_python_type(sql_type)
     if python_type is dt.datetime:
         values = pd.to_datetime(series).to_numpy(dtype="datetime64[us]")
         if sqlite:
-            return _datetime_strings(values)
+            return sqlite_datetime_text(values)
         return [None if pd.isna(v) else v for v in pd.Series(values).dt.to_pydatetime()]
     if python_type is dt.date:
         values = [None if v is None or pd.isna(v) else pd.Timestamp(v).date() for v in series]
@@ -80,7 +80,8 @@ def _column_values(series: pd.Series, sql_type, *, sqlite: bool) -> list:
     return pd.Series(series, dtype=object).where(series.notna(), None).tolist()
 
 
-def _python_type(sql_type) -> type:
+def sql_python_type(sql_type) -> type:
+    """The Python type a column holds (bytes for geometry on any database)."""
     sql_type = getattr(sql_type, "impl", sql_type)
     try:
         return sql_type.python_type
@@ -139,37 +140,6 @@ def insert_frame(conn: Connection, table: Table, frame: pd.DataFrame) -> int:
         else:
             conn.execute(insert(table), [dict(zip(names, row, strict=True)) for row in rows])
     return len(frame)
-
-
-@contextmanager
-def bulk_load(conn: Connection, table: Table, incoming: int) -> Iterator[None]:
-    """Drop a table's indexes while a large batch goes in, then rebuild them.
-
-    Building an index by sorting once is much faster than inserting a million rows
-    into it one by one; it only pays when the batch is at least as large as what the
-    table holds. SQLite DDL is transactional, so a failed load leaves the indexes as
-    they were. Other databases keep their indexes (they have COPY).
-
-    Parameters
-    ----------
-    conn : sqlalchemy.Connection
-        Inside the transaction of the load.
-    table : sqlalchemy.Table
-    incoming : int
-        Rows about to be inserted.
-    """
-    existing = conn.execute(select(func.count()).select_from(table)).scalar_one()
-    # Unique ones too: the caller has checked its keys, and CREATE UNIQUE INDEX would
-    # still refuse (and roll the load back) if a duplicate slipped through.
-    indexes = list(table.indexes)
-    rebuild = conn.dialect.name == "sqlite" and incoming >= max(existing, _BULK_MIN_ROWS)
-    if rebuild:
-        for index in indexes:
-            index.drop(conn)
-    yield
-    if rebuild:
-        for index in indexes:
-            index.create(conn)
 
 
 def clear_store(conn: Connection) -> None:
