@@ -6,25 +6,32 @@ import gc
 import logging
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import shapely
 from sqlalchemy import Engine, func, select
 
 from geo.crs import normalize_crs
 from hotspot.errors import UserError
-from hotspot.intake.reports import map_columns, validate_reports
+from hotspot.intake.reports import (
+    FIRST_DATA_ROW,
+    map_columns,
+    repeated_id_rows,
+    validate_reports,
+)
 from hotspot.intake.tables import read_csv_table
-from hotspot.store import bulk, frames, schema
+from hotspot.store import frames, schema
+from hotspot.store.bulk import BulkLoader
 
 __all__ = ["ImportResult", "RejectedFile", "import_reports", "read_report_table", "rejects_path"]
 
 log = logging.getLogger(__name__)
 _ID_CHUNK = 5_000
+# Rows checked at a time; the loader writes one chunk while the next is checked.
+_CHUNK = 200_000
 
 
 class RejectedFile(UserError):
@@ -179,63 +186,77 @@ def _import(
     mapping = map_columns(raw, overrides)
     clock.lap("read")
     communities = frames.read_communities(engine)
-    zones = frames.read_zones(engine)
-    ids = raw[mapping["id"]].str.strip() if "id" in mapping else pd.Series([], dtype=str)
-    existing = _existing_ids(engine, ids[ids != ""].unique().tolist())
-    service_area = shapely.union_all(communities.geometry.to_numpy()) if len(communities) else None
-    clock.lap("lookup")
-    validated = validate_reports(
-        raw,
-        crs=crs,
-        mapping=mapping,
-        service_area=service_area,
-        grid=frames.read_grid_cells(engine),
-        communities=communities,
-        zones=zones,
-        existing_ids=existing,
+    ids = (
+        raw[mapping["id"]].astype("string[pyarrow]").fillna("").str.strip()
+        if "id" in mapping
+        else pd.Series("", index=raw.index, dtype="string[pyarrow]")
     )
-    del raw
-    clock.lap("validate")
-    out = rejects_path(path)
-    if len(validated.rejects):
-        validated.rejects.to_csv(out, index=False, encoding="utf-8-sig")
-    elif out.exists():
-        out.unlink()
-    rejects_file = out if len(validated.rejects) else None
-    if len(validated.rejects) and not skip_invalid:
-        first = validated.rejects.iloc[0]
-        raise RejectedFile(
-            f"{path.name}: {validated.rejected_rows} of {validated.total} rows rejected, "
-            f"nothing imported (first: row {first['row']}, {first['field']}: {first['reason']}); "
-            f"every rejected row is in {out.name}; use --skip-invalid to import the good rows"
-        )
-    reports = validated.reports
-    if not dry_run and len(reports):
-        _write_reports(engine, reports)
-    clock.lap("write")
+    area = shapely.union_all(communities.geometry.to_numpy()) if len(communities) else None
+    context = {
+        "crs": crs,
+        "mapping": mapping,
+        "service_area": area,
+        "grid": frames.read_grid_cells(engine),
+        "communities": communities,
+        "zones": frames.read_zones(engine),
+        "existing_ids": _existing_ids(engine, ids[ids != ""].unique().tolist()),
+    }
+    # Repeated ids are found over the whole file, so that chunks can be checked alone.
+    repeats = repeated_id_rows(ids)
+    clock.lap("lookup")
+
+    # Check the file a chunk at a time and hand each chunk's good rows to the loader,
+    # which writes them in the background meanwhile; a bad row anywhere (without
+    # --skip-invalid) stops the writing and rolls all of it back.
+    rejects, valid, already = [], 0, 0
+    loader = None if dry_run else BulkLoader(engine, schema.report, expected_rows=len(raw))
+    with loader or nullcontext():
+        for start in range(0, len(raw), _CHUNK):
+            chunk = validate_reports(
+                raw.iloc[start : start + _CHUNK],
+                **context,
+                first_row=FIRST_DATA_ROW + start,
+                repeats=repeats[start : start + _CHUNK],
+            )
+            rejects.append(chunk.rejects)
+            valid += len(chunk.reports)
+            already += chunk.already_imported
+            clean = not any(len(r) for r in rejects)
+            if loader is not None and (skip_invalid or clean):
+                loader.append(chunk.reports.drop(columns="row"))
+        rejects = pd.concat(rejects, ignore_index=True)
+        clock.lap("check+load")
+        rejected_rows = int(rejects["row"].nunique())
+        out = _write_rejects(path, rejects)
+        if rejected_rows and not skip_invalid:
+            first = rejects.iloc[0]
+            raise RejectedFile(
+                f"{path.name}: {rejected_rows} of {len(raw)} rows rejected, nothing imported "
+                f"(first: row {first['row']}, {first['field']}: {first['reason']}); "
+                f"every rejected row is in {out.name}; use --skip-invalid to import the good rows"
+            )
+        if loader is not None:
+            loader.commit()
+    clock.lap("index+commit")
     return ImportResult(
-        total=validated.total,
-        valid=len(reports),
-        imported=0 if dry_run else len(reports),
-        rejected=validated.rejected_rows,
-        already_imported=validated.already_imported,
-        rejects_file=rejects_file,
+        total=len(raw),
+        valid=valid,
+        imported=0 if dry_run else valid,
+        rejected=rejected_rows,
+        already_imported=already,
+        rejects_file=out if rejected_rows else None,
         dry_run=dry_run,
         timings=clock.laps,
     )
 
 
-def _write_reports(engine: Engine, reports: pd.DataFrame) -> None:
-    rows = reports.drop(columns="row")
-    if engine.dialect.name == "sqlite":
-        bulk.ingest(engine, schema.report, rows)
-    else:
-        table = schema.report
-        with engine.begin() as conn:
-            last_id = conn.execute(select(func.max(table.c.id))).scalar() or 0
-            rows = rows.assign(id=np.arange(last_id + 1, last_id + 1 + len(rows)))
-            frames.insert_frame(conn, table, rows)
-    log.info("imported %d reports", len(rows))
+def _write_rejects(path: Path, rejects: pd.DataFrame) -> Path:
+    out = rejects_path(path)
+    if len(rejects):
+        rejects.to_csv(out, index=False, encoding="utf-8-sig")
+    elif out.exists():
+        out.unlink()
+    return out
 
 
 class _Stopwatch:

@@ -18,7 +18,15 @@ from geo.zones import communities_of_points, distance_outside, zones_of_points
 from hotspot import taxonomy
 from hotspot.errors import UserError
 
-__all__ = ["FIELDS", "REJECT_COLUMNS", "Validated", "map_columns", "validate_reports"]
+__all__ = [
+    "FIELDS",
+    "FIRST_DATA_ROW",
+    "REJECT_COLUMNS",
+    "Validated",
+    "map_columns",
+    "repeated_id_rows",
+    "validate_reports",
+]
 
 #: Report fields an import understands, with the header names each is found under
 #: (first the canonical name, then names seen in 12345 work-order exports).
@@ -43,7 +51,8 @@ REJECT_COLUMNS = ["row", "field", "value", "reason"]
 _TEXT_LIMITS = {"description": 4000, "address": 200, "reporter_name": 50, "reporter_phone": 30}
 #: Points this close to the service area count as inside (coordinates rounded to 1e-5°).
 _AREA_TOLERANCE_M = 1.5
-_FIRST_DATA_ROW = 2
+#: Rows are numbered as a spreadsheet shows them: the header is row 1.
+FIRST_DATA_ROW = 2
 # Systems where a swapped lng/lat can be told from the numbers alone.
 _GEOGRAPHIC = (
     "wgs84",
@@ -283,6 +292,29 @@ def _check_coordinates(
     return x, y, lng, lat
 
 
+def repeated_id_rows(ids: pd.Series, *, first_row: int = FIRST_DATA_ROW) -> np.ndarray:
+    """For each row, the row number of the first row with its id if it repeats one, else 0.
+
+    Parameters
+    ----------
+    ids : pandas.Series of str
+        Stripped ids, "" where a row has none.
+    first_row : int, default 2
+        The row number of the first entry.
+
+    Returns
+    -------
+    numpy.ndarray of int64
+    """
+    values = ids.to_numpy(dtype=object)
+    repeated = (values != "") & ids.duplicated(keep="first").to_numpy()
+    out = np.zeros(len(ids), dtype=np.int64)
+    if repeated.any():
+        rows = pd.Series(np.arange(first_row, first_row + len(ids)))
+        out[repeated] = rows.groupby(values).transform("first").to_numpy()[repeated]
+    return out
+
+
 def validate_reports(
     raw: pd.DataFrame,
     *,
@@ -294,6 +326,8 @@ def validate_reports(
     zones: gpd.GeoDataFrame | None = None,
     existing_ids: frozenset[str] = frozenset(),
     now: dt.datetime | None = None,
+    first_row: int = FIRST_DATA_ROW,
+    repeats: np.ndarray | None = None,
 ) -> Validated:
     """Check every row of an import and build the report rows of the good ones.
 
@@ -316,6 +350,13 @@ def validate_reports(
         External ids already in the store; such rows are skipped, not rejected.
     now : datetime.datetime, optional
         Local time after which a report date is "in the future".
+    first_row : int, default 2
+        The spreadsheet row number of ``raw``'s first row (a chunk of a larger file
+        starts further down).
+    repeats : numpy.ndarray, optional
+        For each row, the row number where its id first appeared if it repeats an
+        earlier id, else 0 (see :func:`repeated_id_rows`); computed from ``raw`` alone
+        when omitted, so a caller validating a file in chunks passes the whole file's.
 
     Returns
     -------
@@ -325,7 +366,7 @@ def validate_reports(
     crs = normalize_crs(crs)
     now = now or dt.datetime.now()
     n = len(raw)
-    rows = np.arange(_FIRST_DATA_ROW, _FIRST_DATA_ROW + n, dtype=np.int64)
+    rows = np.arange(first_row, first_row + n, dtype=np.int64)
     rejects = _Rejections(rows)
     columns = _columns(raw, mapping)
 
@@ -363,15 +404,12 @@ def validate_reports(
     # Ids: repeated within the file is an error; already in the store is skipped.
     external_id = columns["id"]
     has_id = (external_id != "").to_numpy()
-    repeated = has_id & external_id.duplicated(keep="first").to_numpy()
-    if repeated.any():
-        first_row = pd.Series(rows).groupby(external_id.to_numpy(dtype=object)).transform("first")
-        rejects.add(
-            repeated,
-            "id",
-            external_id,
-            lambda w: [f"repeats the id of row {first_row.iloc[i]}" for i in w],
-        )
+    if repeats is None:
+        repeats = repeated_id_rows(external_id, first_row=first_row)
+    repeated = repeats > 0
+    rejects.add(
+        repeated, "id", external_id, lambda w: [f"repeats the id of row {repeats[i]}" for i in w]
+    )
     in_store = has_id & ~repeated
     if existing_ids:
         in_store &= external_id.isin(list(existing_ids)).to_numpy()

@@ -1,19 +1,20 @@
-"""Bulk loading through ADBC: Arrow columns straight into SQLite, no Python object per value."""
+"""Bulk loading: a large batch appended in one transaction, through ADBC on SQLite."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import Engine, Table
+from sqlalchemy import Engine, Table, func, select
 from sqlalchemy.schema import CreateIndex, DropIndex
 
-from hotspot.store.frames import sql_python_type, sqlite_datetime_text
+from hotspot.store.frames import insert_frame, sql_python_type, sqlite_datetime_text
 
-__all__ = ["ingest"]
+__all__ = ["BulkLoader"]
 
 log = logging.getLogger(__name__)
 
@@ -31,51 +32,118 @@ def _arrow_column(values: pd.Series, python_type: type) -> pa.Array:
     return pa.array(values.astype("string[pyarrow]"))
 
 
-def ingest(
-    engine: Engine, table: Table, frame: pd.DataFrame, *, first_id_column: str = "id"
-) -> int:
-    """Append ``frame`` to ``table`` in one transaction, numbering rows after the last id.
+class BulkLoader:
+    """Append frames to a table in one transaction, numbering rows after the last id.
 
-    The table's indexes are dropped for the load and rebuilt after it (one sort each
-    instead of a million random inserts); a failure rolls all of it back.
+    On SQLite the rows go in through ADBC as Arrow columns (no Python object per
+    value), each batch written by a background thread while the caller prepares the
+    next one (ADBC releases the GIL); when the load is at least as large as the table,
+    its indexes are dropped first and rebuilt at the end, one sort each instead of a
+    million random inserts. Other databases get the rows through
+    :func:`hotspot.store.frames.insert_frame`. Leaving the ``with`` block without
+    :meth:`commit` (an error, a rejected file) rolls everything back.
 
     Parameters
     ----------
     engine : sqlalchemy.Engine
-        An SQLite store (other databases: see :func:`hotspot.store.frames.insert_frame`).
     table : sqlalchemy.Table
-    frame : pandas.DataFrame
-        Columns named as the table's, without the id; ``geom`` already WKB.
-    first_id_column : str, default "id"
+    expected_rows : int
+        Roughly how many rows will come, to decide whether to rebuild the indexes.
+    id_column : str, default "id"
         The integer primary key to number the new rows by.
-
-    Returns
-    -------
-    int
-        The first id given.
     """
-    import adbc_driver_sqlite.dbapi as adbc
 
-    names = [
-        c.name for c in table.columns if c.name in frame.columns and frame[c.name].notna().any()
-    ]
-    arrays = [_arrow_column(frame[n], sql_python_type(table.columns[n].type)) for n in names]
-    path = engine.url.database
-    dialect = engine.dialect
-    with adbc.connect(path) as conn, conn.cursor() as cursor:
-        cursor.execute("PRAGMA busy_timeout = 30000")
-        cursor.execute(f"SELECT coalesce(max({first_id_column}), 0) FROM {table.name}")
-        first_id = int(cursor.fetchone()[0]) + 1
-        ids = pa.array(np.arange(first_id, first_id + len(frame), dtype=np.int64))
-        batch = pa.table([ids, *arrays], names=[first_id_column, *names])
-        cursor.execute(f"SELECT count(*) FROM {table.name}")
-        rebuild = len(frame) >= int(cursor.fetchone()[0])
-        indexes = list(table.indexes) if rebuild else []
-        for index in indexes:
-            cursor.execute(str(DropIndex(index).compile(dialect=dialect)))
-        cursor.adbc_ingest(table.name, batch, mode="append")
-        for index in indexes:
-            cursor.execute(str(CreateIndex(index).compile(dialect=dialect)))
-        conn.commit()
-    log.info("loaded %d rows into %s", len(frame), table.name)
-    return first_id
+    def __init__(
+        self, engine: Engine, table: Table, *, expected_rows: int, id_column: str = "id"
+    ) -> None:
+        self.engine = engine
+        self.table = table
+        self.expected_rows = expected_rows
+        self.id_column = id_column
+        self.rows = 0
+        self._sqlite = engine.dialect.name == "sqlite"
+        self._pending: Future | None = None
+        self._committed = False
+        self._indexes: list = []
+
+    def __enter__(self) -> BulkLoader:
+        if self._sqlite:
+            import adbc_driver_sqlite.dbapi as adbc
+
+            self._conn = adbc.connect(self.engine.url.database)
+            self._cursor = self._conn.cursor()
+            self._cursor.execute("PRAGMA busy_timeout = 30000")
+            self._cursor.execute(
+                f"SELECT coalesce(max({self.id_column}), 0), count(*) FROM {self.table.name}"
+            )
+            last_id, existing = self._cursor.fetchone()
+            if self.expected_rows >= int(existing):
+                self._indexes = list(self.table.indexes)
+            for index in self._indexes:
+                self._cursor.execute(str(DropIndex(index).compile(dialect=self.engine.dialect)))
+            self._writer = ThreadPoolExecutor(max_workers=1)
+        else:
+            self._conn = self.engine.connect()
+            self._transaction = self._conn.begin()
+            id_column = self.table.c[self.id_column]
+            last_id = self._conn.execute(select(func.max(id_column))).scalar() or 0
+        self.next_id = int(last_id) + 1
+        return self
+
+    def append(self, frame: pd.DataFrame) -> None:
+        """Queue ``frame`` (table columns without the id; ``geom`` as WKB) for writing."""
+        if frame.empty:
+            return
+        ids = np.arange(self.next_id, self.next_id + len(frame), dtype=np.int64)
+        self.next_id += len(frame)
+        self.rows += len(frame)
+        if not self._sqlite:
+            insert_frame(self._conn, self.table, frame.assign(**{self.id_column: ids}))
+            return
+        names = [
+            c.name
+            for c in self.table.columns
+            if c.name in frame.columns and frame[c.name].notna().any()
+        ]
+        arrays = [
+            _arrow_column(frame[n], sql_python_type(self.table.columns[n].type)) for n in names
+        ]
+        batch = pa.table([pa.array(ids), *arrays], names=[self.id_column, *names])
+        self._wait()
+        self._pending = self._writer.submit(
+            self._cursor.adbc_ingest, self.table.name, batch, mode="append"
+        )
+
+    def _wait(self) -> None:
+        if self._pending is not None:
+            pending, self._pending = self._pending, None
+            pending.result()
+
+    def commit(self) -> None:
+        """Write what is queued, rebuild dropped indexes and commit."""
+        if self._sqlite:
+            self._wait()
+            for index in self._indexes:
+                self._cursor.execute(str(CreateIndex(index).compile(dialect=self.engine.dialect)))
+            self._conn.commit()
+        else:
+            self._transaction.commit()
+        self._committed = True
+        log.info("loaded %d rows into %s", self.rows, self.table.name)
+
+    def __exit__(self, *exc_info) -> None:
+        try:
+            if self._sqlite:
+                try:
+                    self._wait()
+                except Exception:
+                    if exc_info[0] is None:
+                        raise
+                finally:
+                    self._writer.shutdown(wait=True)
+            if not self._committed:
+                self._conn.rollback()
+        finally:
+            if self._sqlite:
+                self._cursor.close()
+            self._conn.close()
