@@ -116,6 +116,34 @@ def _build_parser() -> argparse.ArgumentParser:
     exp.add_argument("--format", dest="fmt", help="geojson or csv (default: from the file name)")
     _add_filters(exp)
     _add_db(exp)
+
+    hot = commands.add_parser("hotspots", help="Getis-Ord Gi* hotspots per H3 cell to a CSV")
+    hot.add_argument("--res", type=int, default=9, help="analysis H3 resolution (default 9)")
+    hot.add_argument("--k", type=int, default=1, help="neighbourhood grid distance (default 1)")
+    hot.add_argument("--input", type=Path, help="a report CSV to analyse instead of the store")
+    hot.add_argument("--area", type=Path, help="study area GeoJSON (default: the service area)")
+    hot.add_argument("--out", type=Path, required=True, help="output CSV")
+    _add_filters(hot)
+    _add_db(hot)
+
+    plan = commands.add_parser("plan", help="crackdown clusters of significant hotspots")
+    plan.add_argument("--res", type=int, default=9, help="analysis H3 resolution (default 9)")
+    plan.add_argument("--k", type=int, default=1, help="neighbourhood grid distance (default 1)")
+    plan.add_argument("--out", type=Path, required=True, help="output .csv or .xlsx")
+    _add_filters(plan)
+    _add_db(plan)
+
+    emerging = commands.add_parser("emerging", help="emerging hotspot patterns per H3 cell")
+    emerging.add_argument("--res", type=int, default=9, help="analysis H3 resolution (default 9)")
+    emerging.add_argument("--k", type=int, default=1, help="neighbourhood grid distance")
+    emerging.add_argument(
+        "--freq", choices=["week", "day", "month"], default="week", help="slice length"
+    )
+    emerging.add_argument("--input", type=Path, help="a report CSV to analyse instead")
+    emerging.add_argument("--area", type=Path, help="study area GeoJSON")
+    emerging.add_argument("--out", type=Path, required=True, help="output CSV")
+    _add_filters(emerging)
+    _add_db(emerging)
     return parser
 
 
@@ -151,7 +179,8 @@ def _cmd_import(args: argparse.Namespace) -> int:
     verb = "would import" if result.dry_run else "imported"
     line = (
         f"{verb} {result.valid}, rejected {result.rejected}, "
-        f"already imported {result.already_imported}"
+        f"already imported {result.already_imported}, "
+        f"duplicates {result.duplicates}, relapses {result.relapses}"
     )
     if result.rejects_file:
         line += f"; rejected rows in {result.rejects_file}"
@@ -171,7 +200,85 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_hotspots(args: argparse.Namespace) -> int:
+    from hotspot import analysis
+
+    filters = _filters(args)
+    if not args.out.parent.is_dir():
+        raise UserError(f"{args.out}: no such directory {args.out.parent}")
+    area = analysis.read_area(args.area) if args.area else None
+    options = {"res": args.res, "k": args.k, "area": area}
+    if args.input:
+        table = analysis.hotspot_table_from_file(args.input, filters, **options)
+    else:
+        from hotspot.store.engine import open_store
+
+        table = analysis.hotspot_table(open_store(args.db), filters, **options)
+        if table["count"].sum() == 0:
+            raise UserError("no reports match the filters inside the study area")
+    table.to_csv(args.out, index=False)
+    hot = int((table["gi_bin"] >= 2).sum())
+    print(f"wrote {len(table)} cells ({hot} hot at 95%) to {args.out}")
+    return EXIT_OK
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from hotspot import analysis
+    from hotspot.intake.export import DEMO_NOTICE, _neutralise_formulas
+    from hotspot.store.engine import open_store
+    from hotspot.store.frames import read_meta
+
+    suffix = args.out.suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise UserError(f"{args.out.name}: a plan is written as .csv or .xlsx")
+    if not args.out.parent.is_dir():
+        raise UserError(f"no such directory: {args.out.parent}")
+    engine = open_store(args.db)
+    table = analysis.plan_table(engine, _filters(args), res=args.res, k=args.k)
+    # Only text can smuggle a formula; numbers (a -1 hour) stay numbers.
+    text = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])]
+    table[text] = _neutralise_formulas(table[text])
+    if read_meta(engine).get("demo") == "true":
+        table["data_notice"] = DEMO_NOTICE
+    if suffix == ".xlsx":
+        headers = {**analysis.PLAN_HEADERS_ZH, "data_notice": "数据说明"}
+        table.rename(columns=headers).to_excel(args.out, index=False, sheet_name="集中执法计划")
+    else:
+        table.to_csv(args.out, index=False, encoding="utf-8-sig")
+    print(f"wrote {len(table)} crackdown clusters (hot at 95%, strongest first) to {args.out}")
+    return EXIT_OK
+
+
 _COMMANDS = {"demo": _cmd_demo, "import": _cmd_import, "export": _cmd_export}
+_COMMANDS["plan"] = _cmd_plan
+_COMMANDS["hotspots"] = _cmd_hotspots
+
+
+def _cmd_emerging(args: argparse.Namespace) -> int:
+    from hotspot import analysis
+
+    filters = _filters(args)
+    area = analysis.read_area(args.area) if args.area else None
+    if args.input:
+        source = args.input
+    else:
+        from hotspot.store.engine import open_store
+
+        source = open_store(args.db)
+    table = analysis.emerging_table(
+        source, filters, res=args.res, k=args.k, freq=args.freq, area=area
+    )
+    table.to_csv(args.out, index=False)
+    found = table.loc[table["pattern"] != "no pattern", "pattern"].value_counts()
+    summary = ", ".join(f"{n} {name}" for name, n in found.items()) or "no pattern"
+    slices = int(table["slices"].iloc[0]) if len(table) else 0
+    print(f"wrote {len(table)} cells over {slices} {args.freq}s ({summary}) to {args.out}")
+    return EXIT_OK
+
+
+_COMMANDS["emerging"] = _cmd_emerging
 
 
 def main(argv: Sequence[str] | None = None) -> int:

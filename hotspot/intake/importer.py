@@ -10,11 +10,13 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import shapely
 from sqlalchemy import Engine, func, select
 
 from geo.crs import normalize_crs
+from geo.relapse import find_duplicates, find_relapses
 from hotspot.errors import UserError
 from hotspot.intake.reports import (
     FIRST_DATA_ROW,
@@ -30,8 +32,13 @@ __all__ = ["ImportResult", "RejectedFile", "import_reports", "read_report_table"
 
 log = logging.getLogger(__name__)
 _ID_CHUNK = 5_000
-# Rows checked at a time; the loader writes one chunk while the next is checked.
+# Rows checked at a time; the loader writes one chunk while the next is converted.
 _CHUNK = 200_000
+# Relapse (反弹) and duplicate rules of DESIGN.md "Data model".
+RELAPSE_DISTANCE_M = 30.0
+RELAPSE_WINDOW_DAYS = 60.0
+DUPLICATE_DISTANCE_M = 20.0
+DUPLICATE_WINDOW_HOURS = 24.0
 
 
 class RejectedFile(UserError):
@@ -49,6 +56,8 @@ class ImportResult:
     already_imported: int
     rejects_file: Path | None
     dry_run: bool
+    relapses: int = 0
+    duplicates: int = 0
     timings: dict[str, float] = field(default_factory=dict)
 
 
@@ -206,9 +215,12 @@ def _import(
     clock.lap("lookup")
 
     # Check the file a chunk at a time and hand each chunk's good rows to the loader,
-    # which writes them in the background meanwhile; a bad row anywhere (without
-    # --skip-invalid) stops the writing and rolls all of it back.
-    rejects, valid, already = [], 0, 0
+    # which writes them in the background while the next chunk is checked. A bad row
+    # anywhere (without --skip-invalid) stops the writing and rolls all of it back.
+    # Relapses and duplicates are then found among all the good rows at once (a file
+    # need not be in date order) while the loader rebuilds the indexes, and set on the
+    # loaded rows in the same transaction.
+    rejects, checked, already = [], [], 0
     loader = None if dry_run else BulkLoader(engine, schema.report, expected_rows=len(raw))
     with loader or nullcontext():
         for start in range(0, len(raw), _CHUNK):
@@ -219,12 +231,13 @@ def _import(
                 repeats=repeats[start : start + _CHUNK],
             )
             rejects.append(chunk.rejects)
-            valid += len(chunk.reports)
+            checked.append(chunk.reports.drop(columns="row"))
             already += chunk.already_imported
             clean = not any(len(r) for r in rejects)
             if loader is not None and (skip_invalid or clean):
-                loader.append(chunk.reports.drop(columns="row"))
+                loader.append(checked[-1])
         rejects = pd.concat(rejects, ignore_index=True)
+        valid = sum(len(c) for c in checked)
         clock.lap("check+load")
         rejected_rows = int(rejects["row"].nunique())
         out = _write_rejects(path, rejects)
@@ -236,7 +249,19 @@ def _import(
                 f"every rejected row is in {out.name}; use --skip-invalid to import the good rows"
             )
         if loader is not None:
+            loader.start_indexing()
+        first_id = loader.first_id if loader is not None else _next_id(engine)
+        relapse_of, duplicate_of = _find_matches(engine, checked, first_id=first_id)
+        flagged = np.flatnonzero((relapse_of >= 0) | (duplicate_of >= 0))
+        if loader is not None:
+            loader.update(
+                first_id + flagged,
+                {"relapse_of": relapse_of[flagged], "duplicate_of": duplicate_of[flagged]},
+            )
+        clock.lap("relapses")
+        if loader is not None:
             loader.commit()
+        relapses, duplicates = int((relapse_of >= 0).sum()), int((duplicate_of >= 0).sum())
     clock.lap("index+commit")
     return ImportResult(
         total=len(raw),
@@ -246,8 +271,53 @@ def _import(
         already_imported=already,
         rejects_file=out if rejected_rows else None,
         dry_run=dry_run,
+        relapses=relapses,
+        duplicates=duplicates,
         timings=clock.laps,
     )
+
+
+def _next_id(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.max(schema.report.c.id))).scalar() or 0) + 1
+
+
+def _find_matches(
+    engine: Engine, checked: list[pd.DataFrame], *, first_id: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """The ``relapse_of`` and ``duplicate_of`` ids of the good rows of a file (-1: none).
+
+    The new rows are matched against the store's reports that could be their parents
+    (reported or closed within the longer window before the file's earliest report, of
+    the file's categories) and against each other. The loader numbers the rows after
+    the store's last id in the order they are appended, so the row at position ``k``
+    of the concatenated chunks will get id ``first_id + k``; a match within the file
+    uses that id directly. Store reports are not flagged by later rows of the file.
+    """
+    names = ["category", "lng", "lat", "reported_at", "status", "resolved_at", "closed_at"]
+    n = sum(len(chunk) for chunk in checked)
+    relapse_of = np.full(n, -1, dtype=np.int64)
+    duplicate_of = relapse_of.copy()
+    if n:
+        # only the columns matched on: the whole rows (WKB, texts) would cost a copy
+        new = pd.concat([chunk[names] for chunk in checked], ignore_index=True)
+        new["id"] = np.arange(first_id, first_id + n, dtype=np.int64)
+        for name in ("reported_at", "resolved_at", "closed_at"):
+            new[name] = new[name].astype("datetime64[ns]")
+        window = max(
+            pd.Timedelta(days=RELAPSE_WINDOW_DAYS), pd.Timedelta(hours=DUPLICATE_WINDOW_HOURS)
+        )
+        since = (new["reported_at"].min() - window).to_pydatetime()
+        stored = frames.read_reports_since(engine, since, new["category"].unique().tolist())
+        own = new[stored.columns]
+        earlier = pd.concat([stored, own], ignore_index=True) if len(stored) else own
+        relapse_of = find_relapses(
+            new, earlier, distance_m=RELAPSE_DISTANCE_M, window_days=RELAPSE_WINDOW_DAYS
+        )
+        duplicate_of = find_duplicates(
+            new, earlier, distance_m=DUPLICATE_DISTANCE_M, window_hours=DUPLICATE_WINDOW_HOURS
+        )
+    return relapse_of, duplicate_of
 
 
 def _write_rejects(path: Path, rejects: pd.DataFrame) -> Path:

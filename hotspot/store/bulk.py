@@ -9,7 +9,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from sqlalchemy import Engine, Table, func, select
+from sqlalchemy import Engine, Table, bindparam, func, select
 from sqlalchemy.schema import CreateIndex, DropIndex
 
 from hotspot.store.frames import insert_frame, sql_python_type, sqlite_datetime_text
@@ -63,6 +63,7 @@ class BulkLoader:
         self.rows = 0
         self._sqlite = engine.dialect.name == "sqlite"
         self._pending: Future | None = None
+        self._indexing: Future | None = None
         self._committed = False
         self._indexes: list = []
 
@@ -87,7 +88,7 @@ class BulkLoader:
             self._transaction = self._conn.begin()
             id_column = self.table.c[self.id_column]
             last_id = self._conn.execute(select(func.max(id_column))).scalar() or 0
-        self.next_id = int(last_id) + 1
+        self.first_id = self.next_id = int(last_id) + 1
         return self
 
     def append(self, frame: pd.DataFrame) -> None:
@@ -119,12 +120,57 @@ class BulkLoader:
             pending, self._pending = self._pending, None
             pending.result()
 
+    def _rebuild_indexes(self) -> None:
+        for index in self._indexes:
+            self._cursor.execute(str(CreateIndex(index).compile(dialect=self.engine.dialect)))
+
+    def start_indexing(self) -> None:
+        """Rebuild the dropped indexes in the background once the queued rows are in.
+
+        The caller can meanwhile work out what :meth:`update` needs (SQLite builds an
+        index without holding the GIL).
+        """
+        if self._sqlite and self._indexing is None:
+            self._wait()
+            self._indexing = self._writer.submit(self._rebuild_indexes)
+
+    def update(self, ids: np.ndarray, columns: dict[str, np.ndarray]) -> None:
+        """Set ``columns`` on the loaded rows ``ids`` (after indexing, in the same transaction).
+
+        Parameters
+        ----------
+        ids : numpy.ndarray of int64
+        columns : dict of str to numpy.ndarray
+            Integer values aligned with ``ids``; negative means NULL.
+        """
+        if not len(ids):
+            return
+        values = {
+            name: pa.array(np.asarray(v, dtype=np.int64), mask=np.asarray(v) < 0)
+            for name, v in columns.items()
+        }
+        assignments = ", ".join(f"{name} = ?" for name in values)
+        if self._sqlite:
+            self.start_indexing()
+            self._indexing.result()
+            sql = f"UPDATE {self.table.name} SET {assignments} WHERE {self.id_column} = ?"
+            params = pa.table({**values, "_id": pa.array(np.asarray(ids, dtype=np.int64))})
+            self._cursor.executemany(sql, params)
+        else:
+            key = self.table.c[self.id_column]
+            statement = (
+                self.table.update()
+                .where(key == bindparam("_id"))
+                .values({name: bindparam(name) for name in values})
+            )
+            rows = pa.table({**values, "_id": pa.array(np.asarray(ids, dtype=np.int64))})
+            self._conn.execute(statement, rows.to_pylist())
+
     def commit(self) -> None:
         """Write what is queued, rebuild dropped indexes and commit."""
         if self._sqlite:
-            self._wait()
-            for index in self._indexes:
-                self._cursor.execute(str(CreateIndex(index).compile(dialect=self.engine.dialect)))
+            self.start_indexing()
+            self._indexing.result()
             self._conn.commit()
         else:
             self._transaction.commit()
@@ -136,6 +182,8 @@ class BulkLoader:
             if self._sqlite:
                 try:
                     self._wait()
+                    if self._indexing is not None:
+                        self._indexing.result()
                 except Exception:
                     if exc_info[0] is None:
                         raise

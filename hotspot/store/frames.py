@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 import geopandas as gpd
 import numpy as np
@@ -17,6 +17,7 @@ from hotspot.store import schema
 
 __all__ = [
     "clear_store",
+    "count_flags",
     "count_reports",
     "insert_frame",
     "read_communities",
@@ -24,6 +25,7 @@ __all__ = [
     "read_grid_cells",
     "read_meta",
     "read_reports",
+    "read_reports_since",
     "read_streets",
     "read_zones",
     "resolve_community",
@@ -242,6 +244,70 @@ def count_reports(engine: Engine, filters: ReportFilter | None = None) -> int:
         statement = statement.where(condition)
     with engine.connect() as conn:
         return int(conn.execute(statement).scalar_one())
+
+
+def count_flags(engine: Engine, filters: ReportFilter | None = None) -> dict[str, int]:
+    """Relapses (反弹) and duplicates among the reports matching ``filters``.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.Engine
+    filters : ReportFilter, optional
+        The same conditions as :func:`count_reports`.
+
+    Returns
+    -------
+    dict
+        ``relapses`` (reports with ``relapse_of`` set) and ``duplicates`` (with
+        ``duplicate_of`` set).
+    """
+    table = schema.report
+    statement = select(
+        func.count(table.c.relapse_of).label("relapses"),
+        func.count(table.c.duplicate_of).label("duplicates"),
+    ).select_from(table)
+    for condition in _report_conditions(engine, filters or ReportFilter()):
+        statement = statement.where(condition)
+    with engine.connect() as conn:
+        row = conn.execute(statement).one()
+    return {"relapses": int(row.relapses), "duplicates": int(row.duplicates)}
+
+
+def read_reports_since(
+    engine: Engine, since: dt.datetime, categories: Collection[str] | None = None
+) -> pd.DataFrame:
+    """Reports reported or closed at or after ``since``, to match new reports against.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.Engine
+    since : datetime.datetime
+    categories : collection of str, optional
+        Only these categories; all when omitted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Plain columns ``id`` (int64), ``category``, ``lng``, ``lat``, ``reported_at``,
+        ``status``, ``resolved_at``, ``closed_at`` (``datetime64[ns]``, NaT where missing),
+        ordered by id.
+    """
+    table = schema.report
+    columns = ("id", "category", "lng", "lat", "reported_at", "status", "resolved_at")
+    statement = (
+        select(*(table.c[name] for name in (*columns, "closed_at")))
+        .where((table.c.reported_at >= since) | (table.c.closed_at >= since))
+        .order_by(table.c.id)
+    )
+    if categories is not None:
+        statement = statement.where(table.c.category.in_(sorted(set(categories))))
+    frame = _read_frame(engine, statement)
+    frame["id"] = frame["id"].astype(np.int64)
+    for column in ("lng", "lat"):
+        frame[column] = frame[column].astype(np.float64)
+    for column in ("reported_at", "resolved_at", "closed_at"):
+        frame[column] = pd.to_datetime(frame[column]).astype("datetime64[ns]")
+    return frame
 
 
 def read_reports(engine: Engine, filters: ReportFilter | None = None) -> gpd.GeoDataFrame:
