@@ -28,6 +28,7 @@ from geo.hotspots import GI_COLUMNS, counts_per_cell, gi_star, hull_area, study_
 from hotspot import taxonomy
 from hotspot.errors import UserError
 from hotspot.filters import ReportFilter
+from hotspot.store import frames
 
 __all__ = [
     "DEFAULT_K",
@@ -114,6 +115,20 @@ def hotspot_table_from_reports(
     return pd.concat([table, gi], axis=1)[list(HOTSPOT_COLUMNS)]
 
 
+def service_area(engine: Engine) -> shapely.Geometry:
+    """The union of the store's communities: the default study area.
+
+    Raises
+    ------
+    UserError
+        The store has no communities.
+    """
+    communities = frames.read_communities(engine)
+    if communities.empty:
+        raise UserError("the store has no communities to make a study area; give an area")
+    return shapely.union_all(communities.geometry.to_numpy())
+
+
 def hotspot_table(
     engine: Engine,
     filters: ReportFilter | None = None,
@@ -146,14 +161,9 @@ def hotspot_table(
     UserError
         Bad ``res`` or ``k``, or no study area (no communities in the store).
     """
-    from hotspot.store import frames
-
     res, k = _check_options(res, k)
     if area is None:
-        communities = frames.read_communities(engine)
-        if communities.empty:
-            raise UserError("the store has no communities to make a study area; give an area")
-        area = shapely.union_all(communities.geometry.to_numpy())
+        area = service_area(engine)
     study = _study_cells(area, res)
     reports = frames.read_reports(engine, filters)
     return hotspot_table_from_reports(
@@ -465,7 +475,6 @@ def plan_table(
     """
     from geo.cells import cell_parents, cells_from_strings
     from geo.plan import cluster_profile, crackdown_clusters
-    from hotspot.store import frames
 
     res, k = _check_options(res, k)
     hot = hotspot_table(engine, filters, res=res, k=k, area=area)
@@ -571,13 +580,8 @@ def emerging_table(
     if freq not in EMERGING_FREQS:
         raise UserError(f"--freq must be one of {', '.join(EMERGING_FREQS)}, got {freq!r}")
     if isinstance(source, Engine):
-        from hotspot.store import frames
-
         if area is None:
-            communities = frames.read_communities(source)
-            if communities.empty:
-                raise UserError("the store has no communities to make a study area; give an area")
-            area = shapely.union_all(communities.geometry.to_numpy())
+            area = service_area(source)
         study = _study_cells(area, res)
         reports = frames.read_reports(source, filters)
     else:
