@@ -13,6 +13,7 @@ street corner, 100-200 m across). With ``k=1`` a neighbourhood is 7 cells, about
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import operator
 from pathlib import Path
@@ -23,7 +24,15 @@ import shapely
 from numpy.typing import ArrayLike
 from sqlalchemy import Engine
 
-from geo.cells import STORED_RES, cells_to_strings, neighbour_pairs
+from geo.before_after import BeforeAfter, before_after
+from geo.cells import (
+    STORED_RES,
+    cell_parents,
+    cell_resolutions,
+    cells_from_strings,
+    cells_to_strings,
+    neighbour_pairs,
+)
 from geo.hotspots import GI_COLUMNS, counts_per_cell, gi_star, hull_area, study_area_cells
 from hotspot import taxonomy
 from hotspot.errors import UserError
@@ -611,3 +620,46 @@ def emerging_table(
         cells, times, study_cells=np.unique(study), res=res, k=k, freq=freq, start=start, end=end
     )
     return table[list(EMERGING_COLUMNS)]
+
+
+def operation_effect(
+    engine: Engine,
+    cells: ArrayLike,
+    operation_date: dt.date,
+    *,
+    filters: ReportFilter | None = None,
+    weeks: int = 4,
+    data_until: dt.date | None = None,
+) -> BeforeAfter:
+    """Reports per week in an operation's cells before and after its date, and the test.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.Engine
+    cells : array_like of str or int64
+        The operation's H3 cells, at any one resolution from 5 to 12.
+    operation_date : datetime.date
+        The first day of the operation (集中执法行动).
+    filters : ReportFilter, optional
+        Categories or layers the operation targeted.
+    weeks : int, default 4
+    data_until : datetime.date, optional
+        Last day with data, when the after period is not over yet.
+
+    Returns
+    -------
+    geo.before_after.BeforeAfter
+    """
+    values = np.asarray(cells)
+    ints = cells_from_strings(values) if values.dtype.kind in "OUS" else values.astype(np.int64)
+    if ints.size == 0:
+        raise UserError("an operation needs at least one cell")
+    res = int(cell_resolutions(ints[:1])[0])
+    reports = frames.read_reports(engine, filters)
+    inside = np.isin(cell_parents(reports["cell"].to_numpy(), res), ints)
+    return before_after(
+        reports.loc[inside, "reported_at"].to_numpy(),
+        operation_date=operation_date,
+        weeks=weeks,
+        data_until=data_until,
+    )

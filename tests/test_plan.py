@@ -303,3 +303,30 @@ def test_plan_mistakes_exit_2_with_one_line(demo_store, tmp_path, capsys, extra,
     assert main(["plan", "--db", url, *extra]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("hotspot: error: ") and message in err[0]
+
+
+def test_operation_effect_counts_only_reports_in_the_operation_cells(town_engine, tmp_path):
+    import datetime as dt
+
+    from geo.cells import GRID_RES, cell_parents, cells_from_points, cells_to_strings
+    from hotspot.analysis import operation_effect
+    from hotspot.intake.importer import import_reports
+    from tests.conftest import canonical_row, write_csv
+
+    here = (116.3051, 39.7851)
+    rows = []
+    for i in range(40):  # 40 reports in the 4 weeks before 2026-10-01 at the operation cell
+        day = dt.datetime(2026, 9, 3) + dt.timedelta(hours=16 * i)
+        rows.append(canonical_row(i, lng=str(here[0]), lat=str(here[1]), reported_at=str(day)))
+    for i in range(40, 45):  # 5 after it
+        day = dt.datetime(2026, 10, 2) + dt.timedelta(days=5 * (i - 40))
+        rows.append(canonical_row(i, lng=str(here[0]), lat=str(here[1]), reported_at=str(day)))
+    for i in range(45, 85):  # elsewhere, after: must not count
+        rows.append(canonical_row(i, lng="116.3150", lat="39.7850", reported_at="2026-10-05 09:00"))
+    import_reports(town_engine, write_csv(tmp_path / "ops.csv", rows))
+    cell = cell_parents(cells_from_points([here[0]], [here[1]]), GRID_RES)
+    effect = operation_effect(
+        town_engine, cells_to_strings(cell), dt.date(2026, 10, 1), data_until=dt.date(2026, 10, 28)
+    )
+    assert (effect.before, effect.after) == (40, 5)
+    assert effect.significant and effect.p_value < 0.001
