@@ -184,6 +184,24 @@ def _pick(n_new: int, i: np.ndarray, values: np.ndarray, *, first: bool) -> NDAr
     return best
 
 
+def _sides(new, rows: np.ndarray, earlier, keep: np.ndarray):
+    """(lng, lat, category code) of the new rows and of the earlier candidates."""
+    cat_n, cat_o = _category_codes(
+        _column(new, "category")[rows], _column(earlier, "category")[keep]
+    )
+    new_side = (
+        _column(new, "lng").astype(np.float64)[rows],
+        _column(new, "lat").astype(np.float64)[rows],
+        cat_n,
+    )
+    old_side = (
+        _column(earlier, "lng").astype(np.float64)[keep],
+        _column(earlier, "lat").astype(np.float64)[keep],
+        cat_o,
+    )
+    return new_side, old_side
+
+
 def find_relapses(
     new: Frame, earlier: Frame, *, distance_m: float = 30.0, window_days: float = 60.0
 ) -> NDArray[np.int64]:
@@ -231,13 +249,7 @@ def find_relapses(
     window = round(window_days * 86_400 * _NS_PER_S)
     rows = np.flatnonzero(reported != _NAT)  # a report without a date matches nothing
     new_id, reported = new_id[rows], reported[rows]
-    cat_n, cat_o = _category_codes(
-        _column(new, "category")[rows], _column(earlier, "category")[keep]
-    )
-    lng_n = _column(new, "lng").astype(np.float64)[rows]
-    lat_n = _column(new, "lat").astype(np.float64)[rows]
-    lng_o = _column(earlier, "lng").astype(np.float64)[keep]
-    lat_o = _column(earlier, "lat").astype(np.float64)[keep]
+    (lng_n, lat_n, cat_n), (lng_o, lat_o, cat_o) = _sides(new, rows, earlier, keep)
     closed, old_id = closed[keep], old_id[keep]
     # reported - closed in (0, window]  <=>  |reported - (closed + window/2)| <= window/2
     i, j = _pairs(
@@ -307,13 +319,7 @@ def find_duplicates(
     window = round(window_hours * 3_600 * _NS_PER_S)
     rows = np.flatnonzero(reported != _NAT)  # a report without a date matches nothing
     new_id, reported = new_id[rows], reported[rows]
-    cat_n, cat_o = _category_codes(
-        _column(new, "category")[rows], _column(earlier, "category")[keep]
-    )
-    lng_n = _column(new, "lng").astype(np.float64)[rows]
-    lat_n = _column(new, "lat").astype(np.float64)[rows]
-    lng_o = _column(earlier, "lng").astype(np.float64)[keep]
-    lat_o = _column(earlier, "lat").astype(np.float64)[keep]
+    (lng_n, lat_n, cat_n), (lng_o, lat_o, cat_o) = _sides(new, rows, earlier, keep)
     old_reported, until, old_id = old_reported[keep], until[keep], old_id[keep]
     i, j = _pairs(
         (lng_n, lat_n, cat_n),
