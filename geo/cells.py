@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import itertools
 import math
 import operator
 
 import h3
 import numpy as np
+import pyarrow as pa
 import shapely
+from h3ronpy import grid_disk
 from h3ronpy.vector import coordinates_to_cells
 from numpy.typing import ArrayLike, NDArray
 
@@ -315,10 +316,14 @@ def neighbour_pairs(
     ordered = cells[order]
     if np.any(ordered[1:] == ordered[:-1]):
         raise ValueError("neighbour_pairs needs distinct cells; drop duplicates first")
-    # h3 has no vectorized grid_disk: one call per cell, then all lookups at once.
-    disks = [h3.api.basic_int.grid_disk(cell, k) for cell in cells.tolist()]
-    sizes = np.fromiter(map(len, disks), dtype=np.int64, count=len(disks))
-    found = np.fromiter(itertools.chain.from_iterable(disks), dtype=np.int64, count=sizes.sum())
+    # h3ronpy builds every disk in one call (as an Arrow list array); then all lookups at once.
+    if cells.size:
+        disks = pa.array(grid_disk(cells.view(np.uint64), k))
+        sizes = np.diff(np.asarray(disks.offsets))
+        found = np.asarray(disks.values).view(np.int64)
+    else:
+        sizes = np.zeros(0, dtype=np.int64)
+        found = np.zeros(0, dtype=np.int64)
     i = np.repeat(np.arange(cells.size, dtype=np.int64), sizes)
     at = np.minimum(np.searchsorted(ordered, found), max(cells.size - 1, 0))
     inside = ordered[at] == found if cells.size else np.zeros(0, dtype=bool)
