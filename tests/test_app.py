@@ -20,7 +20,7 @@ from layers.base import TILE_PRESETS, feature_collection, make_map
 from layers.cells import CellLegend, cell_classes, cells_layer, count_breaks, count_by_cell
 from layers.communities import communities_layer
 from layers.reports import report_layers
-from tests.conftest_browser import COMMUNITY_NAMES, REPORT_MIX, prepare_store
+from tests.app_store import COMMUNITY_NAMES, REPORT_MIX, prepare_store
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")

@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.conftest_browser import COMMUNITY_NAMES, REPORT_MIX, prepare_store
+from tests.app_store import COMMUNITY_NAMES, REPORT_MIX, prepare_store
 
 pytestmark = pytest.mark.browser
 

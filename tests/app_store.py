@@ -1,6 +1,6 @@
 """Helpers for the map page tests (AppTest and real browser): a small town with reports.
 
-Not a conftest that pytest loads by itself: ``test_app`` and ``test_browser``
+A plain module, not a conftest: ``test_app`` and ``test_browser``
 import from it. The town is the lead's two-community town from ``conftest``
 plus reports in every headline layer, dated in the last days so that the
 page's default period shows them, and marked as demo data.
