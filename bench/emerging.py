@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,6 +25,7 @@ from pathlib import Path
 import h3
 import numpy as np
 import pandas as pd
+from _child import run_in_child
 from scipy import stats
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -153,13 +153,6 @@ def run_naive(n_cells: int, n_slices: int, sample: int) -> dict:
     return {"naive_seconds": seconds, "naive_cells": len(patterns), "agree": agree}
 
 
-def _in_child(*extra: str) -> dict:
-    done = subprocess.run(
-        [sys.executable, __file__, *extra], capture_output=True, text=True, check=True
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -181,8 +174,10 @@ def main() -> None:
     rows = []
     for size in args.sizes:
         n_cells, n_slices = map(int, size.split("x"))
-        fast = _in_child("--child", size)
-        naive = _in_child("--child", size, "--naive", "--naive-sample", str(args.naive_sample))
+        fast = run_in_child(__file__, "--child", size)
+        naive = run_in_child(
+            __file__, "--child", size, "--naive", "--naive-sample", str(args.naive_sample)
+        )
         naive_total = naive["naive_seconds"] * n_cells / naive["naive_cells"]
         per_cell = fast["trend"] + fast["classify"]
         rows.append(

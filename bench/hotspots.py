@@ -21,12 +21,12 @@ import argparse
 import json
 import math
 import resource
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+from _child import run_in_child
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -109,13 +109,6 @@ def run_naive(n: int, sample: int) -> dict:
     return {"naive_pairs_s": pairs, "naive_gi_s": gi, "naive_cells": len(p_values)}
 
 
-def _in_child(*extra: str) -> dict:
-    done = subprocess.run(
-        [sys.executable, __file__, *extra], capture_output=True, text=True, check=True
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
@@ -133,8 +126,10 @@ def main() -> None:
     )
     print(header)
     for n in args.sizes:
-        fast = _in_child("--child", str(n))
-        naive = _in_child("--child", str(n), "--naive", "--naive-sample", str(args.naive_sample))
+        fast = run_in_child(__file__, "--child", str(n))
+        naive = run_in_child(
+            __file__, "--child", str(n), "--naive", "--naive-sample", str(args.naive_sample)
+        )
         scale = fast["cells"] / naive["naive_cells"]
         naive_pairs, naive_gi = naive["naive_pairs_s"] * scale, naive["naive_gi_s"] * scale
         total = fast["pairs_s"] + fast["gi_fdr_s"]

@@ -16,7 +16,6 @@ import argparse
 import datetime as dt
 import json
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,6 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import shapely
+from _child import run_in_child
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -153,13 +153,6 @@ def _child(args: argparse.Namespace) -> None:
     print(json.dumps(out))
 
 
-def _in_child(*extra: str) -> dict:
-    done = subprocess.run(
-        [sys.executable, __file__, *extra], capture_output=True, text=True, check=True
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
@@ -183,8 +176,9 @@ def main() -> None:
                 url = args.db or f"sqlite:///{Path(tmp) / f'{kind}_{n}.db'}"
                 make_town_store(url)
                 urls.append(url)
-            fast = _in_child("--child-url", urls[0], "--child-file", str(path))
-            naive = _in_child(
+            fast = run_in_child(__file__, "--child-url", urls[0], "--child-file", str(path))
+            naive = run_in_child(
+                __file__,
                 "--child-url",
                 urls[1],
                 "--child-file",

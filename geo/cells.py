@@ -18,6 +18,7 @@ __all__ = [
     "MAX_DRAW_RES",
     "MIN_DRAW_RES",
     "STORED_RES",
+    "as_cells",
     "cell_boundaries",
     "cell_centers",
     "cell_parents",
@@ -163,6 +164,23 @@ def cells_from_strings(strings: ArrayLike) -> NDArray[np.int64]:
     numpy.ndarray of int64
     """
     return np.array([int(s, 16) for s in np.asarray(strings, dtype=object)], dtype=np.int64)
+
+
+def as_cells(cells: ArrayLike) -> NDArray[np.int64]:
+    """H3 cells as a flat int64 array, from integers or hexadecimal strings.
+
+    Parameters
+    ----------
+    cells : array_like of int64 or str
+
+    Returns
+    -------
+    numpy.ndarray of int64
+    """
+    values = np.asarray(cells)
+    if values.dtype.kind in "OUS":
+        return cells_from_strings(values.ravel())
+    return values.astype(np.int64).ravel()
 
 
 def cell_centers(cells: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:

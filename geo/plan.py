@@ -23,10 +23,10 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.sparse.csgraph import connected_components
 
 from geo.cells import (
+    as_cells,
     cell_boundaries,
     cell_parents,
     cell_resolutions,
-    cells_from_strings,
     cells_to_strings,
     neighbour_pairs,
 )
@@ -47,14 +47,6 @@ CLUSTER_COLUMNS = ["cluster", "n_cells", "strength", "max_z", "cells", "lng", "l
 WEEKDAYS_ZH = ("周一", "周二", "周三", "周四", "周五", "周六", "周日")
 #: Length of the suggested patrol window, in hours.
 WINDOW_HOURS = 2
-
-
-def _as_cells(cells: ArrayLike) -> NDArray[np.int64]:
-    """H3 cells as int64, accepting hexadecimal strings too."""
-    values = np.asarray(cells)
-    if values.dtype.kind in "OUS":
-        return cells_from_strings(values.ravel())
-    return values.astype(np.int64).ravel()
 
 
 def crackdown_clusters(
@@ -101,7 +93,7 @@ def crackdown_clusters(
     >>> clusters[["cluster", "n_cells", "strength"]].to_dict("records")
     [{'cluster': 1, 'n_cells': 2, 'strength': 6.5}]
     """
-    cells = _as_cells(cells)
+    cells = as_cells(cells)
     gi_bin = np.asarray(gi_bin, dtype=np.int64).ravel()
     gi_z = np.asarray(gi_z, dtype=np.float64).ravel()
     if not cells.size == gi_bin.size == gi_z.size:
@@ -251,7 +243,7 @@ def cluster_profile(
     ValueError
         If the cluster has no cells or mixes resolutions.
     """
-    cluster_cells = _as_cells(cluster_cells)
+    cluster_cells = as_cells(cluster_cells)
     if cluster_cells.size == 0:
         raise ValueError("a cluster needs at least one cell")
     resolutions = np.unique(cell_resolutions(cluster_cells))

@@ -27,6 +27,7 @@ from sqlalchemy import Engine
 from geo.before_after import BeforeAfter, before_after
 from geo.cells import (
     STORED_RES,
+    as_cells,
     cell_parents,
     cell_resolutions,
     cells_from_strings,
@@ -482,7 +483,6 @@ def plan_table(
     UserError
         As :func:`hotspot_table`.
     """
-    from geo.cells import cell_parents, cells_from_strings
     from geo.plan import cluster_profile, crackdown_clusters
 
     res, k = _check_options(res, k)
@@ -650,8 +650,7 @@ def operation_effect(
     -------
     geo.before_after.BeforeAfter
     """
-    values = np.asarray(cells)
-    ints = cells_from_strings(values) if values.dtype.kind in "OUS" else values.astype(np.int64)
+    ints = as_cells(cells)
     if ints.size == 0:
         raise UserError("an operation needs at least one cell")
     res = int(cell_resolutions(ints[:1])[0])

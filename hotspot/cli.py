@@ -49,6 +49,11 @@ def _add_db(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_analysis_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--res", type=int, default=9, help="analysis H3 resolution (default 9)")
+    parser.add_argument("--k", type=int, default=1, help="neighbourhood grid distance (default 1)")
+
+
 def _add_filters(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("filters")
     group.add_argument("--category", nargs="+", default=[], help="category codes or names")
@@ -118,8 +123,7 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_db(exp)
 
     hot = commands.add_parser("hotspots", help="Getis-Ord Gi* hotspots per H3 cell to a CSV")
-    hot.add_argument("--res", type=int, default=9, help="analysis H3 resolution (default 9)")
-    hot.add_argument("--k", type=int, default=1, help="neighbourhood grid distance (default 1)")
+    _add_analysis_options(hot)
     hot.add_argument("--input", type=Path, help="a report CSV to analyse instead of the store")
     hot.add_argument("--area", type=Path, help="study area GeoJSON (default: the service area)")
     hot.add_argument("--out", type=Path, required=True, help="output CSV")
@@ -127,15 +131,13 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_db(hot)
 
     plan = commands.add_parser("plan", help="crackdown clusters of significant hotspots")
-    plan.add_argument("--res", type=int, default=9, help="analysis H3 resolution (default 9)")
-    plan.add_argument("--k", type=int, default=1, help="neighbourhood grid distance (default 1)")
+    _add_analysis_options(plan)
     plan.add_argument("--out", type=Path, required=True, help="output .csv or .xlsx")
     _add_filters(plan)
     _add_db(plan)
 
     emerging = commands.add_parser("emerging", help="emerging hotspot patterns per H3 cell")
-    emerging.add_argument("--res", type=int, default=9, help="analysis H3 resolution (default 9)")
-    emerging.add_argument("--k", type=int, default=1, help="neighbourhood grid distance")
+    _add_analysis_options(emerging)
     emerging.add_argument(
         "--freq", choices=["week", "day", "month"], default="week", help="slice length"
     )

@@ -244,13 +244,17 @@ def _check_coordinates(
         present = (columns[field] != "").to_numpy()
         rejects.add(present & ~np.isfinite(parsed), field, columns[field], "not a number")
     numeric = np.isfinite(x) & np.isfinite(y)
+
+    def swap_reasons(where: np.ndarray) -> list[str]:
+        return [f"lng and lat look swapped (lng {x[i]}, lat {y[i]})" for i in where]
+
     if crs in _GEOGRAPHIC:
         swapped = numeric & looks_swapped(x, y)
         rejects.add(
             swapped,
             "lng",
             columns["lng"],
-            lambda w: [f"lng and lat look swapped (lng {x[i]}, lat {y[i]})" for i in w],
+            swap_reasons,
         )
         rejects.add(
             numeric & ~swapped & (np.abs(x) > 180), "lng", columns["lng"], "outside -180..180"
@@ -281,7 +285,7 @@ def _check_coordinates(
             swapped,
             "lng",
             columns["lng"],
-            lambda w: [f"lng and lat look swapped (lng {x[i]}, lat {y[i]})" for i in w],
+            swap_reasons,
         )
         rejects.add(
             outside & ~swapped,
