@@ -8,11 +8,22 @@ it with the fictional demo town.
 from __future__ import annotations
 
 from pathlib import Path
+from unittest.mock import Mock
 
 import streamlit as st
+from streamlit.runtime import Runtime
 from streamlit.runtime.pages_manager import PagesManager
 
-from pages._shared import LANG_KEY, LANGUAGES, get_engine, is_demo, store_url, t, vendor_assets
+from pages._shared import (
+    LANG_KEY,
+    LANGUAGES,
+    get_engine,
+    is_demo,
+    sidebar_filters,
+    store_url,
+    t,
+    vendor_assets,
+)
 
 #: Streamlit serves this folder at /app/static (server.enableStaticServing).
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -23,8 +34,10 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 # later runs, so the first click of the first session was lost. st.navigation
 # leaves that mode only from the next run on, so leave it now, before drawing
 # anything. (The pages' url_path must differ from their file names, or legacy
-# mode would run pages/map.py directly, without this file.)
-if PagesManager.uses_pages_directory:
+# mode would run pages/map.py directly, without this file.) AppTest puts every
+# run back into that mode, so ids agree between its runs anyway, and a rerun
+# there would drop the page that switch_page asked for: it runs on a mock runtime.
+if PagesManager.uses_pages_directory and not isinstance(Runtime.instance(), Mock):
     PagesManager.uses_pages_directory = False
     st.rerun()
 
@@ -49,16 +62,36 @@ def page_setup() -> None:
             st.warning(t("演示数据（虚构）", "Demo data (fictional)"), icon="⚠️")
 
 
-page_setup()
-navigation = st.navigation(
-    [
+def pages() -> list:
+    """The dashboard's pages. Each url_path differs from its file name (see above)."""
+    return [
         st.Page(
-            "pages/map.py",
-            title=t("问题地图", "Issue map"),
-            icon="🗺️",
-            url_path="issue-map",
+            "pages/overview.py",
+            title=t("领导总览", "Overview"),
+            icon="📊",
+            url_path="leader",
             default=True,
         ),
+        st.Page(
+            "pages/crackdown.py",
+            title=t("集中整治", "Crackdown planning"),
+            icon="🎯",
+            url_path="plan",
+        ),
+        st.Page(
+            "pages/community.py", title=t("社区网格", "Community grid"), icon="🏘️", url_path="grid"
+        ),
+        st.Page(
+            "pages/storefronts.py",
+            title=t("门前三包", "Storefront zones"),
+            icon="🏪",
+            url_path="storefront-zones",
+        ),
+        st.Page("pages/map.py", title=t("问题地图", "Issue map"), icon="🗺️", url_path="issue-map"),
     ]
-)
+
+
+page_setup()
+navigation = st.navigation(pages())
+sidebar_filters()
 navigation.run()

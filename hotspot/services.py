@@ -49,6 +49,11 @@ def is_demo(engine: Engine) -> bool:
     return frames.read_meta(engine).get("demo") == "true"
 
 
+def community_list(engine: Engine) -> pd.DataFrame:
+    """Communities as the filters offer them: ``code`` and ``name``, in code order."""
+    return pd.DataFrame(frames.read_communities(engine)[["code", "name"]])
+
+
 @dataclass(frozen=True)
 class MapData:
     """Everything the map page draws, read in one go."""

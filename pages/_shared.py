@@ -15,21 +15,27 @@ import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
 
+from geo.cells import GRID_RES, cell_parents, cells_from_points
 from hotspot import services
 from hotspot.assets import install_assets
 from hotspot.config import database_url
 from hotspot.filters import ReportFilter
 from hotspot.taxonomy import LAYER_NAMES, STATUS_NAMES, load_categories
+from layers.hotmap import MapOptions
 from layers.reports import ordered_layers
 
 __all__ = [
     "LANGUAGES",
     "PERIODS",
+    "clicked_cell",
+    "community_options",
+    "current_filter",
     "get_engine",
     "is_demo",
     "lang",
     "layer_counts",
     "load_map_data",
+    "map_options",
     "report_table",
     "sidebar_filters",
     "store_url",
@@ -50,6 +56,8 @@ PERIODS: dict[int, tuple[str, str]] = {
     365: ("近一年", "Last year"),
     0: ("全部", "All"),
 }
+#: The period shown when the URL names none.
+DEFAULT_DAYS = 30
 #: Seconds before cached reads go back to the store (other users change reports).
 DATA_TTL = 60
 
@@ -93,15 +101,23 @@ def is_demo(url: str) -> bool:
 
 
 @st.cache_data(ttl=DATA_TTL, show_spinner="正在读取数据…")
-def load_map_data(
-    url: str,
-    since: dt.date | None,
-    until: dt.date | None,
-    layers: tuple[str, ...],
-) -> services.MapData:
-    """Communities, grid cells, zones and the reports in the period and layers."""
-    filters = ReportFilter(since=since, until=until, layers=layers)
+def load_map_data(url: str, filters: ReportFilter) -> services.MapData:
+    """Communities, grid cells, zones and the reports the filters select."""
     return services.map_data(get_engine(url), filters)
+
+
+def map_options() -> MapOptions:
+    """How maps are drawn for this session: its language and the configured basemap."""
+    return MapOptions(lang=lang(), tiles=tiles())
+
+
+def clicked_cell(state: dict | None) -> int | None:
+    """The grid cell (resolution ``GRID_RES``) of the last map click, if any."""
+    clicked = (state or {}).get("last_object_clicked")
+    if not clicked:
+        return None
+    # the same bucketing as the counts: the parent of the stored-resolution cell
+    return int(cell_parents(cells_from_points([clicked["lng"]], [clicked["lat"]]), GRID_RES)[0])
 
 
 def report_table(reports: pd.DataFrame) -> pd.DataFrame:
@@ -123,29 +139,141 @@ def report_table(reports: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def sidebar_filters() -> tuple[dt.date | None, list[str]]:
-    """Draw the period and layer filters in the sidebar.
+#: URL query keys of the shared filters, so that a link shows the same view.
+_QUERY_KEYS = {
+    "days": "f_days",
+    "layers": "f_layers",
+    "categories": "f_categories",
+    "community": "f_community",
+}
+#: Session-state key of the filters the sidebar chose in this run.
+FILTER_KEY = "report_filter"
+
+
+@st.cache_data(ttl=DATA_TTL, show_spinner=False)
+def community_options(url: str) -> dict[str, str]:
+    """Community code -> name, in code order."""
+    communities = services.community_list(get_engine(url))
+    return dict(zip(communities["code"], communities["name"], strict=True))
+
+
+def _from_query() -> None:
+    """Seed the filter widgets from the URL on a session's first run (a shared link)."""
+    if st.session_state.get("_filters_seeded"):
+        return
+    st.session_state["_filters_seeded"] = True
+    query = st.query_params
+    days = query.get("days")
+    if days is not None and days.isdigit() and int(days) in PERIODS:
+        st.session_state[_QUERY_KEYS["days"]] = int(days)
+    if (layers := query.get("layers")) is not None:
+        st.session_state[_QUERY_KEYS["layers"]] = [
+            layer for layer in layers.split(",") if layer in LAYER_NAMES
+        ]
+    if categories := query.get("categories"):
+        known = set(load_categories().index)
+        st.session_state[_QUERY_KEYS["categories"]] = [
+            code for code in categories.split(",") if code in known
+        ]
+    if community := query.get("community"):
+        st.session_state[_QUERY_KEYS["community"]] = community
+
+
+def _to_query(days: int, layers: list[str], categories: list[str], community: str | None) -> None:
+    """Write the filters into the URL; defaults are left out to keep links short."""
+    wanted = {
+        "days": None if days == DEFAULT_DAYS else str(days),
+        "layers": None if set(layers) == set(LAYER_NAMES) else ",".join(layers),
+        "categories": ",".join(categories) or None,
+        "community": community,
+    }
+    for key, value in wanted.items():
+        if value is None:
+            if key in st.query_params:
+                del st.query_params[key]
+        elif st.query_params.get(key) != value:
+            st.query_params[key] = value
+
+
+def sidebar_filters() -> ReportFilter:
+    """Draw the shared filters in the sidebar (period, layers, categories, community).
+
+    Called once per run by ``app.py`` for every page, so the choice survives a
+    change of page; the URL query mirrors it, so a copied link opens the same view.
+    Pages read the result with :func:`current_filter`.
 
     Returns
     -------
-    since : datetime.date or None
-        First day of the chosen period; None for everything.
-    layers : list of str
-        The chosen map layers, the headline layers first.
+    ReportFilter
+        ``since`` (None for everything), the chosen layers (headline layers first),
+        the chosen categories (empty: all in those layers) and the community code.
     """
+    _from_query()
     i18n = 1 if lang() == "en" else 0
+    categories = load_categories()
+    communities = community_options(store_url())
+    # Defaults go through the session state, never as widget arguments as well:
+    # Streamlit warns on the page when a widget gets both.
+    st.session_state.setdefault(_QUERY_KEYS["days"], DEFAULT_DAYS)
+    st.session_state.setdefault(_QUERY_KEYS["layers"], list(LAYER_NAMES))
+    if st.session_state.get(_QUERY_KEYS["community"]) not in communities:
+        st.session_state[_QUERY_KEYS["community"]] = None
     with st.sidebar:
         days = st.selectbox(
-            t("时间范围", "Period"), list(PERIODS), index=1, format_func=lambda d: PERIODS[d][i18n]
+            t("时间范围", "Period"),
+            list(PERIODS),
+            format_func=lambda d: PERIODS[d][i18n],
+            key=_QUERY_KEYS["days"],
         )
         layers = st.multiselect(
             t("图层", "Layers"),
             list(LAYER_NAMES),
-            default=list(LAYER_NAMES),
             format_func=lambda layer: LAYER_NAMES[layer][i18n],
+            key=_QUERY_KEYS["layers"],
         )
+        in_layers = categories[categories["layer"].isin(layers)]
+        name_column = "name_en" if i18n else "name_zh"
+        chosen = st.multiselect(
+            t("问题类别（不选为全部）", "Categories (none: all)"),
+            list(in_layers.index),
+            format_func=lambda code: str(categories.at[code, name_column]),
+            key=_QUERY_KEYS["categories"],
+        )
+        community = st.selectbox(
+            t("社区", "Community"),
+            [None, *communities],
+            format_func=lambda code: (
+                t("全部社区", "All communities") if code is None else communities[code]
+            ),
+            key=_QUERY_KEYS["community"],
+        )
+    _to_query(days, layers, chosen, community)
     since = dt.date.today() - dt.timedelta(days=days - 1) if days else None
-    return since, ordered_layers(layers)
+    filters = ReportFilter(
+        categories=tuple(chosen),
+        layers=tuple(ordered_layers(layers)),
+        community=community,
+        since=since,
+    )
+    st.session_state[FILTER_KEY] = filters
+    return filters
+
+
+def current_filter() -> ReportFilter:
+    """The filters the shared sidebar chose in this run (see :func:`sidebar_filters`).
+
+    With no layer chosen the page has nothing to show: it says so and stops here.
+    """
+    filters = st.session_state.get(FILTER_KEY) or ReportFilter(layers=tuple(LAYER_NAMES))
+    if not filters.layers:
+        st.info(
+            t(
+                "未选择图层：请在侧栏选择至少一个图层。",
+                "No layer chosen: pick at least one in the sidebar.",
+            )
+        )
+        st.stop()
+    return filters
 
 
 def layer_counts(reports: pd.DataFrame, layers: list[str]) -> pd.DataFrame:

@@ -45,11 +45,12 @@ def town(map_store):
     engine.dispose()
 
 
-def _run_app():
+def _run_app(page: str = "pages/map.py"):
     from streamlit.testing.v1 import AppTest
 
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
+    at.switch_page(page).run()
     assert not at.exception, [e.message for e in at.exception]
     return at
 
@@ -117,11 +118,12 @@ def test_map_page_switches_to_english(map_store):
     ]
 
 
-def test_map_page_with_no_layer_chosen_shows_no_reports(map_store):
+def test_map_page_with_no_layer_chosen_asks_for_one_and_draws_no_map(map_store):
     at = _run_app()
     at.sidebar.multiselect[0].set_value([]).run()
     assert not at.exception
-    assert any("**0**" in m.value for m in at.markdown)
+    assert any("未选择图层" in i.value for i in at.info)
+    assert not at.get("component_instance")
 
 
 def test_map_page_draws_cells_only_beyond_the_point_limit(map_store, monkeypatch):
