@@ -29,14 +29,16 @@ from pages._shared import (
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
 # Because a folder named pages/ exists, Streamlit (1.67) runs the first script
-# run of a process (and every AppTest run) in its legacy pages-folder mode, in
-# which this file is itself a "page": its widgets then get other ids than in
-# later runs, so the first click of the first session was lost. st.navigation
-# leaves that mode only from the next run on, so leave it now, before drawing
-# anything. (The pages' url_path must differ from their file names, or legacy
-# mode would run pages/map.py directly, without this file.) AppTest puts every
-# run back into that mode, so ids agree between its runs anyway, and a rerun
-# there would drop the page that switch_page asked for: it runs on a mock runtime.
+# run of a process in its legacy pages-folder mode, in which this file is itself
+# a "page": its widgets then get other ids than in later runs, so the first
+# click of the first session was lost. st.navigation leaves that mode only from
+# the next run on, so leave it now, before drawing anything. ``hotspot serve``
+# turns the mode off before the server starts, which also keeps a shared link
+# to a page working for that first session (see hotspot/serve.py). The pages'
+# url_path must differ from their file names, or legacy mode would run
+# pages/map.py directly, without this file. AppTest, on its mock runtime, puts
+# every run back into that mode, so ids agree between its runs anyway, and a
+# rerun there would drop the page that switch_page asked for.
 if PagesManager.uses_pages_directory and not isinstance(Runtime.instance(), Mock):
     PagesManager.uses_pages_directory = False
     st.rerun()

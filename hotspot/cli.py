@@ -94,6 +94,8 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
+    commands.add_parser("serve", help="start the dashboard; other options go to streamlit run")
+
     demo = commands.add_parser("demo", help="fill the store with the synthetic demo town")
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument("--reports", type=int, default=20_000, help="number of reports")
@@ -283,6 +285,15 @@ def _cmd_emerging(args: argparse.Namespace) -> int:
 _COMMANDS["emerging"] = _cmd_emerging
 
 
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from hotspot.serve import serve
+
+    return serve(args.streamlit_args)
+
+
+_COMMANDS["serve"] = _cmd_serve
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status.
 
@@ -297,7 +308,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         0 on success, 2 on a user's mistake (with a one-line reason on stderr).
     """
     try:
-        args = _build_parser().parse_args(argv)
+        parser = _build_parser()
+        # ``serve`` hands its other options (--server.port ...) to streamlit run
+        args, streamlit_args = parser.parse_known_args(argv)
+        if streamlit_args and args.command != "serve":
+            parser.error(f"unrecognized arguments: {' '.join(streamlit_args)}")
+        args.streamlit_args = streamlit_args
         logging.basicConfig(
             level=logging.INFO if args.verbose else logging.WARNING,
             format="%(levelname)s %(name)s: %(message)s",

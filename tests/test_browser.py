@@ -1,11 +1,12 @@
 """The dashboard in a real headless Chromium, with every outside request blocked.
 
-Starts ``streamlit run app.py`` on a free port against a prepared SQLite store,
+Starts ``hotspot serve`` (``streamlit run app.py``) on a free port against a prepared SQLite store,
 and drives the map page with Playwright. Screenshots go to ``test-artifacts/``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import signal
@@ -17,10 +18,11 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pandas as pd
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from tests.app_store import COMMUNITY_NAMES, REPORT_MIX, prepare_store
+from tests.app_store import COMMUNITY_NAMES, REPORT_MIX, prepare_store, town_reports
 
 pytestmark = pytest.mark.browser
 
@@ -70,13 +72,13 @@ def _health(base_url: str) -> str:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """The dashboard served by ``streamlit run`` on a free port; yields its base URL."""
+    """The dashboard served by ``hotspot serve`` on a free port; yields its base URL."""
     _require_chromium()
     tmp = tmp_path_factory.mktemp("browser")
     env = {**os.environ, "HOTSPOT_DATABASE_URL": prepare_store(tmp / "store.db")}
     port = _free_port()
     log = (tmp / "streamlit.log").open("w")
-    command = [sys.executable, "-m", "streamlit", "run", "app.py"]
+    command = [sys.executable, "-m", "hotspot.cli", "serve"]
     process = subprocess.Popen(
         [*command, "--server.port", str(port), "--server.headless", "true"],
         cwd=ROOT,
@@ -140,9 +142,9 @@ def page(browser, server):
     context.close()
 
 
-def _open_map(page, server):
-    """Load the dashboard and wait until Leaflet has drawn the map; return the map's frame."""
-    page.goto(server, wait_until="domcontentloaded")
+def _open_map(page, server, path: str = "/issue-map"):
+    """Load a page of the dashboard and wait until Leaflet has drawn its map; return the frame."""
+    page.goto(server + path, wait_until="domcontentloaded")
     page.wait_for_selector(MAP_FRAME, timeout=60_000)
     frame = page.frame_locator(MAP_FRAME)
     frame.locator(".leaflet-container").wait_for(timeout=30_000)
@@ -217,3 +219,18 @@ def test_language_switch_relabels_the_page_and_the_layers(page, server):
     expect(control).to_contain_text("Zombie cars", timeout=30_000)
     assert page.get_by_text("Demo data (fictional)").is_visible()
     _screenshot(page, "map_page_en")
+
+
+def test_a_shared_link_opens_its_page_with_its_filters(page, server):
+    _open_map(page, server, "/issue-map?days=7&layers=zombie_cars")
+    page.get_by_role("heading", name="问题地图").wait_for(timeout=30_000)
+    period = page.get_by_test_id("stSidebar").get_by_role("combobox").first
+    expect(period).to_have_value("近7天")
+    assert "/issue-map" in page.url and "days=7" in page.url
+    frame = page.frame_locator(MAP_FRAME)
+    reports = town_reports()
+    since = pd.Timestamp(dt.date.today() - dt.timedelta(days=6))
+    zombie = reports["category"].isin(["abandoned_vehicle", "abandoned_bicycle"])
+    expected = int((zombie & (reports["reported_at"] >= since)).sum())
+    assert 0 < expected < ZOMBIE_REPORTS
+    expect(frame.locator(MARKERS)).to_have_count(expected)

@@ -99,3 +99,10 @@ def test_module_entry_point_matches_console_script(tmp_path):
         env={"HOTSPOT_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "PATH": "/usr/bin:/bin"},
     )
     assert_one_line_error(result)
+
+
+def test_streamlit_options_are_refused_outside_serve(town_db):
+    line = assert_one_line_error(
+        run_cli("hotspots", "--db", town_db, "--out", "x.csv", "--server.port", "1")
+    )
+    assert "unrecognized arguments: --server.port 1" in line
