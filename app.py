@@ -19,6 +19,7 @@ from pages._shared import (
     LANGUAGES,
     get_engine,
     is_demo,
+    map_controls,
     sidebar_filters,
     store_url,
     t,
@@ -61,7 +62,7 @@ def page_setup() -> None:
         url = store_url()
         get_engine(url)
         if is_demo(url):
-            st.warning(t("演示数据（虚构）", "Demo data (fictional)"), icon="⚠️")
+            st.warning(t("演示数据（虚构）", "Demo data (fictional)"), icon=":material/warning:")
 
 
 def pages() -> list:
@@ -70,30 +71,39 @@ def pages() -> list:
         st.Page(
             "pages/overview.py",
             title=t("领导总览", "Overview"),
-            icon="📊",
+            icon=":material/dashboard:",
             url_path="leader",
             default=True,
         ),
         st.Page(
             "pages/crackdown.py",
             title=t("集中整治", "Crackdown planning"),
-            icon="🎯",
+            icon=":material/target:",
             url_path="plan",
         ),
         st.Page(
-            "pages/community.py", title=t("社区网格", "Community grid"), icon="🏘️", url_path="grid"
+            "pages/community.py",
+            title=t("社区网格", "Community grid"),
+            icon=":material/holiday_village:",
+            url_path="grid",
         ),
         st.Page(
             "pages/storefronts.py",
             title=t("门前三包", "Storefront zones"),
-            icon="🏪",
+            icon=":material/storefront:",
             url_path="storefront-zones",
         ),
-        st.Page("pages/map.py", title=t("问题地图", "Issue map"), icon="🗺️", url_path="issue-map"),
+        st.Page(
+            "pages/map.py",
+            title=t("问题地图", "Issue map"),
+            icon=":material/map:",
+            url_path="issue-map",
+        ),
     ]
 
 
 page_setup()
 navigation = st.navigation(pages())
 sidebar_filters()
+map_controls()
 navigation.run()

@@ -21,8 +21,11 @@ __all__ = [
     "CellLegend",
     "cell_classes",
     "cells_layer",
+    "class_colors",
     "count_breaks",
     "count_by_cell",
+    "count_legend_rows",
+    "legend_html",
 ]
 
 #: ColorBrewer YlOrRd, light to dark. Written out rather than taken from a branca
@@ -100,8 +103,12 @@ def cell_classes(counts: ArrayLike, breaks: ArrayLike) -> NDArray[np.int64]:
     )
 
 
-def _class_colors(n_classes: int) -> list[str]:
-    # Spread fewer classes over the whole ramp so that the top class is always dark.
+def class_colors(n_classes: int) -> list[str]:
+    """Colours of ``n_classes`` count classes, spread over :data:`CELL_COLORS`.
+
+    Fewer classes than colours take colours across the whole ramp, so that the top
+    class is always the darkest.
+    """
     if n_classes == 1:
         return [CELL_COLORS[-1]]
     picks = np.linspace(0, len(CELL_COLORS) - 1, n_classes).round().astype(int)
@@ -154,7 +161,7 @@ def cells_layer(
     cells, counts = cells[~empty], counts[~empty]
     breaks = count_breaks(counts)
     classes = cell_classes(counts, breaks)
-    colors = _class_colors(len(breaks))
+    colors = class_colors(len(breaks))
 
     def style(feature: dict) -> dict:
         color = colors[classes[feature["id"]]]
@@ -208,20 +215,62 @@ class CellLegend(MacroElement):
     ) -> None:
         super().__init__()
         self._name = "CellLegend"
-        counts = np.asarray(counts)
-        breaks = count_breaks(counts)
-        top = int(counts.max()) if counts.size else 0
-        uppers = [*(int(b) - 1 for b in breaks[1:]), top]
-        rows = []
-        for low, high, color in zip(breaks, uppers, _class_colors(len(breaks)), strict=True):
-            label = f"{low}" if low >= high else f"{low}–{high}"
-            rows.append(
-                f'<div><i style="display:inline-block;width:12px;height:12px;'
-                f'background:{color};margin-right:4px;vertical-align:middle"></i>{label}</div>'
-            )
         self.position = position
-        self.html = (
-            '<div style="background:rgba(255,255,255,.85);padding:4px 6px;'
-            'border-radius:4px;font-size:12px;line-height:16px">'
-            f"<b>{html.escape(title)}</b>{''.join(rows)}</div>"
+        self.html = legend_html(title, count_legend_rows(counts))
+
+
+def count_legend_rows(counts: ArrayLike) -> list[tuple[str, str]]:
+    """Legend rows ``(colour, label)`` of the count classes of ``counts``, low to high.
+
+    Parameters
+    ----------
+    counts : array_like of int
+        The counts the cells were coloured by (zeros are not drawn).
+
+    Returns
+    -------
+    list of tuple of str
+        Labels such as ``"1"``, ``"2–4"``.
+    """
+    counts = np.asarray(counts)
+    counts = counts[counts > 0]
+    if counts.size == 0:
+        return []
+    breaks = count_breaks(counts)
+    top = int(counts.max())
+    uppers = [*(int(b) - 1 for b in breaks[1:]), top]
+    rows = []
+    for low, high, color in zip(breaks, uppers, class_colors(len(breaks)), strict=True):
+        rows.append((color, f"{low}" if low >= high else f"{low}–{high}"))
+    return rows
+
+
+def legend_html(title: str, rows: Sequence[tuple[str, str]], note: str = "") -> str:
+    """A small legend box: a bold title, an optional note, a swatch and label per row.
+
+    Parameters
+    ----------
+    title : str
+    rows : sequence of (colour, label)
+        Colours are trusted (``#rrggbb``); labels and texts are escaped.
+    note : str, optional
+        A line under the title.
+
+    Returns
+    -------
+    str
+        HTML.
+    """
+    lines = [f"<b>{html.escape(title)}</b>"]
+    if note:
+        lines.append(f'<div style="color:#666">{html.escape(note)}</div>')
+    for color, label in rows:
+        lines.append(
+            f'<div><i style="display:inline-block;width:12px;height:12px;'
+            f'background:{color};margin-right:4px;vertical-align:middle"></i>'
+            f"{html.escape(label)}</div>"
         )
+    return (
+        '<div style="background:rgba(255,255,255,.85);padding:4px 6px;'
+        'border-radius:4px;font-size:12px;line-height:16px">' + "".join(lines) + "</div>"
+    )

@@ -1,28 +1,41 @@
-"""Reports as circle markers, one toggleable layer per map layer; footprints as polygons."""
+"""Reports as points, one toggleable layer per map layer: count bubbles zoomed out, markers in.
+
+Each layer is a ``HotMap.Points`` (layers/js/hotmap.js) fed with compact columns:
+coordinates in millionths of a degree from an origin, category and status as
+indexes into small tables, the time in minutes, the address as text. Footprints
+(illegal construction) are drawn as polygons besides their marker.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 
-import folium
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from hotspot.taxonomy import HEADLINE_LAYERS, LAYER_NAMES, STATUS_NAMES, load_categories
-from layers.base import feature_collection, to_wgs84
+from layers.base import COORD_DECIMALS, JsLayer, encode_ints, encode_rings, js_json, to_wgs84
 
 __all__ = [
+    "CLUSTER_ABOVE",
+    "INDIVIDUAL_ZOOM",
     "LAYER_COLORS",
     "MAX_POINTS",
     "POPUP_LABELS",
     "ordered_layers",
+    "point_columns",
     "report_layers",
 ]
 
-#: Beyond this many reports the page draws cells only: every marker is an SVG
-#: element and a few hundred bytes of HTML, and the browser slows down.
-MAX_POINTS = 5_000
+#: Beyond this many reports the page draws cells only; about 45 bytes of HTML a
+#: report, so the 20,000 reports of a year of the demo town still fit in 2 MB.
+MAX_POINTS = 20_000
+#: A layer with more reports than this in view draws count bubbles instead of markers.
+CLUSTER_ABOVE = 100
+#: From this zoom on every report is a marker (about 1 m a pixel).
+INDIVIDUAL_ZOOM = 17
 
 #: Marker colour per map layer (ColorBrewer Paired, headline layers the strongest).
 LAYER_COLORS: dict[str, str] = {
@@ -47,7 +60,6 @@ POPUP_LABELS: dict[str, tuple[str, ...]] = {
     "zh": ("编号", "类别", "状态", "日期", "地址"),
     "en": ("ID", "Category", "Status", "Date", "Address"),
 }
-_FIELDS = ["id", "category", "status", "date", "address"]
 
 
 def ordered_layers(layers: Iterable[str]) -> list[str]:
@@ -68,70 +80,92 @@ def ordered_layers(layers: Iterable[str]) -> list[str]:
     return known + sorted(wanted - set(known))
 
 
-def _properties(
-    reports: gpd.GeoDataFrame,
-    status_names: Mapping[str, str],
-    category_names: Mapping[str, str] | None,
-) -> dict[str, list]:
-    if category_names is None:
-        categories = reports["category_name"].fillna(reports["category"])
-    else:
-        categories = reports["category"].map(lambda code: category_names.get(code, code))
-    return {
-        "id": reports["id"].tolist(),
-        "category": categories.tolist(),
-        "status": reports["status"].map(lambda s: status_names.get(s, s)).tolist(),
-        "date": reports["reported_at"].dt.strftime("%Y-%m-%d %H:%M").tolist(),
-        "address": reports["address"].tolist() if "address" in reports else [None] * len(reports),
-        "dim": reports["status"].isin(_DIM_STATUSES).tolist(),
-    }
+def _minutes(stamps: pd.Series) -> np.ndarray:
+    stamps = pd.to_datetime(stamps)
+    if getattr(stamps.dt, "tz", None) is not None:
+        stamps = stamps.dt.tz_localize(None)
+    values = stamps.to_numpy(dtype="datetime64[m]").astype(np.int64)
+    return np.where(stamps.isna().to_numpy(), 0, values)
 
 
-def _layer_group(
+def point_columns(
     reports: gpd.GeoDataFrame,
     *,
-    name: str,
-    color: str,
     status_names: Mapping[str, str],
-    category_names: Mapping[str, str] | None,
-    popup_labels: Sequence[str],
-) -> folium.FeatureGroup:
-    group = folium.FeatureGroup(name=name)
-    if reports.empty:
-        return group
+    category_names: Mapping[str, str] | None = None,
+    popup_labels: Iterable[str] = POPUP_LABELS["zh"],
+) -> dict:
+    """The compact columns ``HotMap.Points`` and ``HotMap.heat`` read, for one layer.
 
-    def style(feature: dict) -> dict:
-        opacity = 0.35 if feature["properties"]["dim"] else 0.85
-        return {"color": "#ffffff", "weight": 1, "fillColor": color, "fillOpacity": opacity}
+    Parameters
+    ----------
+    reports : geopandas.GeoDataFrame
+        In WGS84, with ``id``, ``category``, ``category_name``, ``status``,
+        ``reported_at``, ``address``, ``lng``, ``lat``.
+    status_names : mapping of str to str
+        Status code to the name shown.
+    category_names : mapping of str to str, optional
+        Category code to the name shown; ``category_name`` when omitted.
+    popup_labels : iterable of str
+        Labels of id, category, status, date and address in the popup.
 
-    points = shapely.points(reports["lng"].to_numpy(), reports["lat"].to_numpy())
-    folium.GeoJson(
-        feature_collection(
-            points, _properties(reports, status_names, category_names), ids=reports["id"]
-        ),
-        name=name,
-        marker=folium.CircleMarker(radius=5, fill=True),
-        style_function=style,
-        popup=folium.GeoJsonPopup(fields=_FIELDS, aliases=list(popup_labels), localize=False),
-    ).add_to(group)
-
+    Returns
+    -------
+    dict
+        Reports in the order of their cells. ``origin`` ([lng, lat] in 1e-6
+        degrees); ``x``, ``y`` (offsets from it) and ``id`` as steps from the
+        previous report, ``c`` (index into ``categories``), ``s`` (into ``statuses``,
+        ``dim`` marks the paler ones) and ``t`` (minutes from ``t0``, minutes since
+        1970), all five as :func:`layers.base.encode_ints` strings; ``a`` (address,
+        as given: the browser writes it as text), ``labels`` and ``fp`` (footprints:
+        ``index`` of the report, ``count`` of rings, ``rings`` as
+        :func:`layers.base.encode_rings` text).
+    """
+    if "cell" in reports:
+        # neighbours next to each other: small coordinate steps, short strings
+        reports = reports.iloc[np.argsort(reports["cell"].to_numpy(), kind="stable")]
+    scale = 10**COORD_DECIMALS
+    x = np.round(reports["lng"].to_numpy(dtype=np.float64) * scale).astype(np.int64)
+    y = np.round(reports["lat"].to_numpy(dtype=np.float64) * scale).astype(np.int64)
+    origin = [int(x.min()), int(y.min())] if len(x) else [0, 0]
+    if category_names is None:
+        names = reports["category_name"].fillna(reports["category"]).astype(str)
+    else:
+        names = reports["category"].map(lambda code: category_names.get(code, code)).astype(str)
+    categories, c = np.unique(names.to_numpy(dtype=object), return_inverse=True)
+    codes, s = np.unique(reports["status"].astype(str).to_numpy(dtype=object), return_inverse=True)
+    minutes = _minutes(reports["reported_at"])
+    t0 = int(minutes.min()) if len(minutes) else 0
+    if "address" in reports:
+        addresses = reports["address"].astype(object).where(reports["address"].notna(), None)
+    else:
+        addresses = pd.Series([None] * len(reports), dtype=object)
+    ids = reports["id"].to_numpy(dtype=np.int64)
+    columns = {
+        "origin": origin,
+        "x": encode_ints(np.diff(x - origin[0], prepend=0)),
+        "y": encode_ints(np.diff(y - origin[1], prepend=0)),
+        "id": encode_ints(np.diff(ids, prepend=0)),
+        "c": encode_ints(c),
+        "categories": categories.tolist(),
+        "s": encode_ints(s),
+        "statuses": [status_names.get(code, code) for code in codes.tolist()],
+        "dim": [code in _DIM_STATUSES for code in codes.tolist()],
+        "t0": t0,
+        "t": encode_ints(minutes - t0),
+        "a": addresses.tolist(),
+        "labels": list(popup_labels),
+    }
     # Footprints (illegal construction, enclosed green space) also show their outline.
-    areal = reports[np.isin(shapely.get_type_id(reports.geometry.array), (3, 6))]
-    if not areal.empty:
-        folium.GeoJson(
-            feature_collection(
-                areal.geometry, _properties(areal, status_names, category_names), ids=areal["id"]
-            ),
-            name=name,
-            style_function=lambda _feature: {
-                "color": color,
-                "weight": 2,
-                "fillColor": color,
-                "fillOpacity": 0.3,
-            },
-            popup=folium.GeoJsonPopup(fields=_FIELDS, aliases=list(popup_labels), localize=False),
-        ).add_to(group)
-    return group
+    areal = np.flatnonzero(np.isin(shapely.get_type_id(reports.geometry.array), (3, 6)))
+    if areal.size:
+        encoded = encode_rings(reports.geometry.array[areal], origin)
+        columns["fp"] = {
+            "index": areal.tolist(),
+            "count": encoded.counts.tolist(),
+            "rings": encoded.text,
+        }
+    return columns
 
 
 def report_layers(
@@ -141,8 +175,17 @@ def report_layers(
     lang: str = "zh",
     category_names: Mapping[str, str] | None = None,
     keep_empty: Iterable[str] = HEADLINE_LAYERS,
-) -> list[folium.FeatureGroup]:
-    """One FeatureGroup per map layer, the headline layers first, for the layer control.
+    cluster_above: int = CLUSTER_ABOVE,
+    individual_zoom: float = INDIVIDUAL_ZOOM,
+) -> list[JsLayer]:
+    """One layer per map layer, the headline layers first, for the layer control.
+
+    In the browser a layer draws circle markers (``path.hotmap-point``, white outline,
+    a popup with id, category, status, date and address) when it holds at most
+    ``cluster_above`` reports, or has at most that many in view, or the zoom is
+    ``individual_zoom`` or more; else a count bubble (``div.hotmap-bubble``, a click
+    zooms in) per 60-px grid square, a report alone in its square still a marker.
+    Footprints are polygons (``path.hotmap-footprint``).
 
     Parameters
     ----------
@@ -161,11 +204,13 @@ def report_layers(
     keep_empty : iterable of str, default the headline layers
         Layers that get a (possibly empty) group anyway, so that the layer
         control always offers the headline layers.
+    cluster_above : int, default 100
+    individual_zoom : float, default 17
 
     Returns
     -------
-    list of folium.FeatureGroup
-        Named after the layers, in :func:`ordered_layers` order.
+    list of JsLayer
+        Named after the layers (``layer_name``), in :func:`ordered_layers` order.
     """
     reports = to_wgs84(reports)
     language = 1 if lang == "en" else 0
@@ -177,14 +222,22 @@ def report_layers(
     wanted &= present | set(keep_empty)
     groups = []
     for layer in ordered_layers(wanted):
+        columns = point_columns(
+            reports[reports["layer"] == layer],
+            status_names=status_names,
+            category_names=category_names,
+            popup_labels=POPUP_LABELS["en" if language else "zh"],
+        )
+        options = {
+            "color": LAYER_COLORS.get(layer, _OTHER_COLOR),
+            "clusterAbove": int(cluster_above),
+            "individualZoom": float(individual_zoom),
+        }
         groups.append(
-            _layer_group(
-                reports[reports["layer"] == layer],
+            JsLayer(
+                f"HotMap.points({js_json(columns)}, {js_json(options)})",
                 name=LAYER_NAMES.get(layer, (layer, layer))[language],
-                color=LAYER_COLORS.get(layer, _OTHER_COLOR),
-                status_names=status_names,
-                category_names=category_names,
-                popup_labels=POPUP_LABELS["en" if language else "zh"],
+                kind="report_layer",
             )
         )
     return groups

@@ -9,7 +9,6 @@ cached function and no cached function reads a global.
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import pandas as pd
 import streamlit as st
@@ -21,12 +20,14 @@ from hotspot.assets import install_assets
 from hotspot.config import database_url
 from hotspot.filters import ReportFilter
 from hotspot.taxonomy import LAYER_NAMES, STATUS_NAMES, load_categories
+from layers.basemaps import available_basemaps, default_basemap
 from layers.hotmap import MapOptions
 from layers.reports import ordered_layers
 
 __all__ = [
     "LANGUAGES",
     "PERIODS",
+    "basemap_selector",
     "clicked_cell",
     "community_options",
     "current_filter",
@@ -35,6 +36,7 @@ __all__ = [
     "lang",
     "layer_counts",
     "load_map_data",
+    "map_controls",
     "map_options",
     "report_table",
     "sidebar_filters",
@@ -77,9 +79,75 @@ def store_url() -> str:
     return database_url()
 
 
-def tiles() -> str | None:
-    """The basemap: ``HOTSPOT_TILES`` ("osm" or a tile URL template), else none (offline)."""
-    return os.environ.get("HOTSPOT_TILES") or None
+def tiles() -> str:
+    """The basemap of this session: the sidebar's choice, else ``HOTSPOT_TILES``, else ``none``.
+
+    Returns
+    -------
+    str
+        A key of :func:`layers.basemaps.available_basemaps`; ``none`` (vector only,
+        works offline) when the choice is not offered here.
+    """
+    offered = available_basemaps()
+    chosen = st.session_state.get(BASEMAP_KEY) or default_basemap()
+    return chosen if chosen in offered else "none"
+
+
+#: Session-state key of the basemap chosen in the sidebar.
+BASEMAP_KEY = "basemap"
+
+
+#: Session-state keys of the sidebar's colouring and heat-map switches.
+COLOUR_KEY = "map_colour_by"
+HEAT_KEY = "map_heat"
+
+
+def map_controls() -> None:
+    """Draw the sidebar's map switches: basemap, cell colouring (count or Gi*), heat map.
+
+    The choices are kept in the session; :func:`map_options` reads them.
+    """
+    basemap_selector()
+    st.session_state.setdefault(COLOUR_KEY, "count")
+    with st.sidebar:
+        st.segmented_control(
+            t("网格着色", "Colour cells by"),
+            options=["count", "gistar"],
+            format_func=lambda key: (
+                t("问题数", "Reports") if key == "count" else t("热点（Gi*）", "Hotspots (Gi*)")
+            ),
+            required=True,
+            key=COLOUR_KEY,
+            help=t(
+                "热点：Getis-Ord Gi* 统计显著的高值聚集（红）与低值聚集（蓝）。",
+                "Hotspots: Getis-Ord Gi* significant clusters of high (red) and low (blue) counts.",
+            ),
+        )
+        st.toggle(t("热力图", "Heat map"), key=HEAT_KEY)
+
+
+def basemap_selector() -> str:
+    """Draw the sidebar's basemap choice (only what is configured here) and return its key.
+
+    None (vector only) by default, OpenStreetMap and AMap, Tianditu when
+    ``HOTSPOT_TIANDITU_KEY`` is set, intranet tiles when ``HOTSPOT_TILES_URL`` is.
+    The choice is kept in the session; :func:`map_options` reads it.
+    """
+    offered = available_basemaps()
+    if st.session_state.get(BASEMAP_KEY) not in offered:
+        st.session_state[BASEMAP_KEY] = default_basemap()
+    language = lang()
+    return st.sidebar.selectbox(
+        t("底图", "Basemap"),
+        list(offered),
+        format_func=lambda key: offered[key].name(language),
+        key=BASEMAP_KEY,
+        help=t(
+            "底图瓦片需联网；无法加载时地图仍显示网格、边界和点位。",
+            "Basemap tiles need the network; without them the map still shows "
+            "cells, boundaries and reports.",
+        ),
+    )
 
 
 @st.cache_resource(show_spinner="正在准备数据库（首次启动会生成演示数据）…")
@@ -106,9 +174,20 @@ def load_map_data(url: str, filters: ReportFilter) -> services.MapData:
     return services.map_data(get_engine(url), filters)
 
 
-def map_options() -> MapOptions:
-    """How maps are drawn for this session: its language and the configured basemap."""
-    return MapOptions(lang=lang(), tiles=tiles())
+def map_options(**switches) -> MapOptions:
+    """How maps are drawn for this session: its language and basemap, plus a page's switches.
+
+    Parameters
+    ----------
+    **switches
+        Other :class:`layers.hotmap.MapOptions` fields a page sets, such as
+        ``colour_by="gistar"`` or ``heat=True``; they override the sidebar's switches.
+    """
+    chosen = {
+        "colour_by": st.session_state.get(COLOUR_KEY) or "count",
+        "heat": bool(st.session_state.get(HEAT_KEY)),
+    }
+    return MapOptions(lang=lang(), basemap=tiles(), **{**chosen, **switches})
 
 
 def clicked_cell(state: dict | None) -> int | None:
@@ -146,6 +225,8 @@ _QUERY_KEYS = {
     "categories": "f_categories",
     "community": "f_community",
 }
+#: The community filter's choice for all communities (not a community code).
+ALL_COMMUNITIES = "*"
 #: Session-state key of the filters the sidebar chose in this run.
 FILTER_KEY = "report_filter"
 
@@ -166,10 +247,9 @@ def _from_query() -> None:
     days = query.get("days")
     if days is not None and days.isdigit() and int(days) in PERIODS:
         st.session_state[_QUERY_KEYS["days"]] = int(days)
-    if (layers := query.get("layers")) is not None:
-        st.session_state[_QUERY_KEYS["layers"]] = [
-            layer for layer in layers.split(",") if layer in LAYER_NAMES
-        ]
+    known_layers = [layer for layer in query.get("layers", "").split(",") if layer in LAYER_NAMES]
+    if known_layers:
+        st.session_state[_QUERY_KEYS["layers"]] = known_layers
     if categories := query.get("categories"):
         known = set(load_categories().index)
         st.session_state[_QUERY_KEYS["categories"]] = [
@@ -185,7 +265,7 @@ def _to_query(days: int, layers: list[str], categories: list[str], community: st
         "days": None if days == DEFAULT_DAYS else str(days),
         "layers": None if set(layers) == set(LAYER_NAMES) else ",".join(layers),
         "categories": ",".join(categories) or None,
-        "community": community,
+        "community": community or None,
     }
     for key, value in wanted.items():
         if value is None:
@@ -216,8 +296,9 @@ def sidebar_filters() -> ReportFilter:
     # Streamlit warns on the page when a widget gets both.
     st.session_state.setdefault(_QUERY_KEYS["days"], DEFAULT_DAYS)
     st.session_state.setdefault(_QUERY_KEYS["layers"], list(LAYER_NAMES))
+    # A sentinel for all communities: None or "" would show the placeholder instead
     if st.session_state.get(_QUERY_KEYS["community"]) not in communities:
-        st.session_state[_QUERY_KEYS["community"]] = None
+        st.session_state[_QUERY_KEYS["community"]] = ALL_COMMUNITIES
     with st.sidebar:
         days = st.selectbox(
             t("时间范围", "Period"),
@@ -237,16 +318,16 @@ def sidebar_filters() -> ReportFilter:
             t("问题类别（不选为全部）", "Categories (none: all)"),
             list(in_layers.index),
             format_func=lambda code: str(categories.at[code, name_column]),
+            placeholder=t("全部类别", "All categories"),
             key=_QUERY_KEYS["categories"],
         )
         community = st.selectbox(
             t("社区", "Community"),
-            [None, *communities],
-            format_func=lambda code: (
-                t("全部社区", "All communities") if code is None else communities[code]
-            ),
+            [ALL_COMMUNITIES, *communities],
+            format_func=lambda code: communities.get(code) or t("全部社区", "All communities"),
             key=_QUERY_KEYS["community"],
         )
+    community = None if community == ALL_COMMUNITIES else community
     _to_query(days, layers, chosen, community)
     since = dt.date.today() - dt.timedelta(days=days - 1) if days else None
     filters = ReportFilter(

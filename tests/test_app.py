@@ -16,6 +16,7 @@ from geo.cells import GRID_RES, cells_from_points, cells_in_polygon
 from hotspot import assets
 from hotspot.store.engine import open_store
 from hotspot.store.frames import read_communities, read_reports
+from hotspot.taxonomy import LAYER_NAMES
 from layers.base import TILE_PRESETS, feature_collection, make_map
 from layers.cells import CellLegend, cell_classes, cells_layer, count_breaks, count_by_cell
 from layers.communities import communities_layer
@@ -190,11 +191,13 @@ def test_report_popups_escape_html_and_footprints_are_polygons(town):
     for group in report_layers(reports):
         group.add_to(fmap)
     html = fmap.get_root().render()
-    # the address 兴旺路1号<b> reaches the popup's innerHTML as text, not as a tag
-    assert "\\u0026lt;b\\u0026gt;" in html
-    assert "\\u003cb\\u003e" not in html
-    assert html.count('"type": "Polygon"') == REPORT_MIX["illegal_structure"]
-    assert html.count('"type": "Point"') == N_REPORTS
+    # the address 兴旺路1号<b> reaches the page as JSON text (the popup sets textContent)
+    assert "兴旺路1号\\u003cb\\u003e" in html
+    assert "1号<b>" not in html
+    layers = [json.loads(m) for m in re.findall(r"HotMap\.points\((\{.*?\}), \{", html)]
+    assert sum(len(data["a"]) for data in layers) == N_REPORTS
+    footprints = sum(len(data.get("fp", {}).get("index", [])) for data in layers)
+    assert footprints == REPORT_MIX["illegal_structure"]
 
 
 def test_feature_collection_rounds_coordinates_to_six_decimals():
@@ -234,3 +237,32 @@ def test_install_assets_copies_leaflet_once(tmp_path):
     assets.install_assets(tmp_path)
     assert js.stat().st_mtime_ns == mtime
     assert assets.LEAFLET_JS_URL.startswith("/app/static/")
+
+
+def test_sidebar_filters_follow_the_url_and_write_it_back(map_store):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update({"days": "7", "layers": "zombie_cars,ad_posting", "community": "E02"})
+    at.run()
+    assert not at.exception
+    assert at.sidebar.selectbox(key="f_days").value == 7
+    assert at.sidebar.multiselect(key="f_layers").value == ["zombie_cars", "ad_posting"]
+    assert at.sidebar.selectbox(key="f_community").value == "E02"
+    at.sidebar.selectbox(key="f_days").set_value(90).run()
+    assert at.query_params["days"] == "90"
+    assert at.query_params["community"] == "E02"
+    at.sidebar.selectbox(key="f_community").set_value("*").run()
+    assert "community" not in at.query_params
+
+
+def test_unknown_values_in_the_url_fall_back_to_the_defaults(map_store):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params.update({"days": "12", "layers": "no_such_layer", "community": "X99"})
+    at.run()
+    assert not at.exception
+    assert at.sidebar.selectbox(key="f_days").value == 30
+    assert len(at.sidebar.multiselect(key="f_layers").value) == len(LAYER_NAMES)
+    assert at.sidebar.selectbox(key="f_community").value == "*"

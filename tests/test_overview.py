@@ -2,14 +2,33 @@ import dataclasses
 import datetime as dt
 import math
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
+from sqlalchemy import delete
 
+from geo.cells import GRID_RES, cell_centers, cell_parents, cell_resolutions, cells_from_points
+from hotspot.analysis import hotspot_table
 from hotspot.filters import ReportFilter
 from hotspot.intake.importer import import_reports
-from hotspot.overview import community_ranking, kpis, weekly_trend
-from hotspot.store.frames import read_communities, read_reports
+from hotspot.overview import (
+    OVERVIEW_COLUMNS,
+    TOP_CELL_COLUMNS,
+    community_ranking,
+    community_ranking_from_reports,
+    kpi_periods,
+    kpis,
+    kpis_from_reports,
+    map_background,
+    overview_reports,
+    top_hotspot_cells,
+    weekly_trend,
+    weekly_trend_from_reports,
+)
+from hotspot.store import schema
+from hotspot.store.frames import insert_frame, read_communities, read_reports
 from tests.conftest import canonical_row, write_csv
 
 # Current period: Monday 2026-10-05 to Sunday 2026-10-18; previous: 2026-09-21 to 10-04.
@@ -160,3 +179,148 @@ def test_community_ranking_without_reports_ties_and_gives_nan_rates(overview_eng
     assert got["reports"].tolist() == [0, 0]
     assert got["closure_rate"].isna().all()
     assert not math.isnan(got["reports_per_km2"].iloc[0])
+
+
+# --- top hotspot cells, and the services fed with reports already read ----------------
+
+CLUSTER = (116.3152, 39.7880)  # in 东苑社区 (E02), 17 m from 民富街, 280 m from 兴旺路
+CLUSTER_PERIOD = ReportFilter(since=dt.date(2026, 10, 1), until=dt.date(2026, 10, 28))
+
+
+def _streets() -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame(
+        {"id": [1, 2], "name": ["兴旺路", "民富街"], "kind": ["主干道", "支路"]},
+        geometry=[
+            shapely.LineString([(116.300, 39.7855), (116.320, 39.7855)]),
+            shapely.LineString([(116.315, 39.780), (116.315, 39.790)]),
+        ],
+        crs="EPSG:4326",
+    )
+
+
+@pytest.fixture
+def cluster_engine(town_engine, tmp_path):
+    """The tiny town with two streets, 25 reports at one spot and 40 scattered ones."""
+    with town_engine.begin() as conn:
+        insert_frame(conn, schema.street, _streets())
+    rng = np.random.default_rng(5)
+    rows = [
+        _row(i, CLUSTER[0], CLUSTER[1], f"2026-10-{1 + i:02d}")  # a day apart: no duplicates
+        for i in range(25)
+    ]
+    lng, lat = rng.uniform(116.3005, 116.3195, 40), rng.uniform(39.7805, 39.7895, 40)
+    rows += [_row(100 + i, lng[i], lat[i], f"2026-10-{1 + i % 28:02d}") for i in range(40)]
+    result = import_reports(town_engine, write_csv(tmp_path / "cluster.csv", rows))
+    assert result.imported == 65
+    return town_engine
+
+
+def _cluster_cell() -> int:
+    return int(cell_parents(cells_from_points([CLUSTER[0]], [CLUSTER[1]]), GRID_RES)[0])
+
+
+def test_top_hotspot_cell_is_the_planted_cluster_with_its_community_and_street(cluster_engine):
+    top = top_hotspot_cells(cluster_engine, CLUSTER_PERIOD)
+    assert list(top.columns) == list(TOP_CELL_COLUMNS)
+    first = top.iloc[0]
+    assert first["cell_int"] == _cluster_cell()
+    assert first["cell"] == format(_cluster_cell(), "x")
+    assert first["reports"] >= 25
+    assert first["bin"] == 3
+    assert (first["community"], first["community_name"]) == ("E02", "东苑社区")
+    assert first["street"] == "民富街"
+    assert 0 <= first["street_m"] < 100
+    lng, lat = cell_centers([_cluster_cell()])
+    assert (first["lng"], first["lat"]) == (lng[0], lat[0])
+
+
+def test_top_hotspot_cells_are_the_highest_gi_z_of_the_hotspot_table(cluster_engine):
+    top = top_hotspot_cells(cluster_engine, CLUSTER_PERIOD, n=3)
+    assert top["rank"].tolist() == [1, 2, 3]
+    table = hotspot_table(cluster_engine, CLUSTER_PERIOD, res=GRID_RES)
+    # equal z (a neighbourhood holding the same reports): the cell with more reports first
+    best = table[table["count"] > 0].sort_values(["gi_z", "count"], ascending=False).head(3)
+    np.testing.assert_allclose(top["z"], best["gi_z"])
+    assert top["reports"].tolist() == best["count"].tolist()
+    assert (top["z"].diff().dropna() <= 0).all()
+
+
+def test_top_hotspot_cells_without_a_grid_take_the_reports_community(cluster_engine):
+    with cluster_engine.begin() as conn:
+        conn.execute(delete(schema.grid_cell))
+    first = top_hotspot_cells(cluster_engine, CLUSTER_PERIOD).iloc[0]
+    assert first["cell_int"] == _cluster_cell()
+    assert (first["community"], first["community_name"]) == ("E02", "东苑社区")
+
+
+def test_top_hotspot_cells_leave_out_reports_after_today(cluster_engine):
+    open_end = ReportFilter(since=CLUSTER_PERIOD.since)
+    tenth = dt.date(2026, 10, 10)
+    reports = overview_reports(cluster_engine, open_end)
+    for given in (None, reports):
+        top = top_hotspot_cells(cluster_engine, open_end, today=tenth, reports=given)
+        # the cluster's reports of 10-01..10-10 only
+        assert top.set_index("cell_int").at[_cluster_cell(), "reports"] == 10
+    everything = top_hotspot_cells(cluster_engine, open_end, reports=reports)
+    assert everything.set_index("cell_int").at[_cluster_cell(), "reports"] == 25
+
+
+def test_top_hotspot_cells_of_no_reports_are_empty(cluster_engine):
+    empty = ReportFilter(since=dt.date(2027, 3, 1), until=dt.date(2027, 3, 7))
+    top = top_hotspot_cells(cluster_engine, empty)
+    assert top.empty and list(top.columns) == list(TOP_CELL_COLUMNS)
+
+
+def test_overview_reports_read_the_same_values_as_read_reports(overview_engine):
+    full = read_reports(overview_engine, PERIOD)
+    lean = overview_reports(overview_engine, PERIOD, geometry=True)
+    assert set(OVERVIEW_COLUMNS) < set(lean.columns)
+    for column in lean.columns.drop("geometry"):
+        pd.testing.assert_series_equal(lean[column], full[column], check_dtype=True)
+    assert lean.geometry.geom_equals(full.geometry).all()
+    assert "geometry" not in overview_reports(overview_engine, PERIOD).columns
+    capped = overview_reports(overview_engine, PERIOD, geometry=True, max_geometries=len(full) - 1)
+    assert "geometry" not in capped.columns and len(capped) == len(full)
+
+
+def test_kpis_from_reports_agree_with_the_counts_of_the_database(overview_engine):
+    everything = read_reports(overview_engine)
+    by_store = kpis(overview_engine, PERIOD, today=TODAY)
+    by_frame = kpis_from_reports(everything, everything, PERIOD, today=TODAY)
+    pd.testing.assert_frame_equal(by_frame, by_store)
+    current, _ = kpi_periods(PERIOD, today=TODAY)
+    given = kpis(
+        overview_engine, PERIOD, today=TODAY, reports=read_reports(overview_engine, current)
+    )
+    pd.testing.assert_frame_equal(given, by_store)
+
+
+def test_kpi_periods_are_the_period_and_the_same_length_before_it():
+    current, previous = kpi_periods(PERIOD, today=TODAY)
+    assert (current.since, current.until) == (dt.date(2026, 10, 5), dt.date(2026, 10, 18))
+    assert (previous.since, previous.until) == (dt.date(2026, 9, 21), dt.date(2026, 10, 4))
+    current, _ = kpi_periods(ReportFilter(), today=TODAY)
+    assert (current.since, current.until) == (dt.date(2026, 9, 23), TODAY)
+
+
+def test_trend_and_ranking_from_reports_already_read_match_the_store(overview_engine):
+    reports = overview_reports(overview_engine, PERIOD)
+    pd.testing.assert_frame_equal(
+        weekly_trend(overview_engine, PERIOD, reports=reports),
+        weekly_trend(overview_engine, PERIOD),
+    )
+    by_store = community_ranking(overview_engine, PERIOD, today=TODAY)
+    given = community_ranking(overview_engine, PERIOD, today=TODAY, reports=reports)
+    pd.testing.assert_frame_equal(given, by_store)
+    direct = community_ranking_from_reports(
+        reports, read_communities(overview_engine), PERIOD, today=TODAY
+    )
+    pd.testing.assert_frame_equal(direct, by_store)
+    assert weekly_trend_from_reports(reports, PERIOD)["count"].sum() == 7
+
+
+def test_map_background_is_the_communities_and_their_grid(town_engine):
+    communities, cells = map_background(town_engine)
+    assert communities["code"].tolist() == ["E02", "W01"]
+    assert cells.dtype == np.int64 and (np.diff(cells) > 0).all()
+    assert set(cell_resolutions(cells)) == {GRID_RES}
