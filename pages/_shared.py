@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine
@@ -35,6 +36,7 @@ __all__ = [
     "is_demo",
     "lang",
     "layer_counts",
+    "list_clicked_cell",
     "load_map_data",
     "map_controls",
     "map_options",
@@ -197,6 +199,18 @@ def clicked_cell(state: dict | None) -> int | None:
         return None
     # the same bucketing as the counts: the parent of the stored-resolution cell
     return int(cell_parents(cells_from_points([clicked["lng"]], [clicked["lat"]]), GRID_RES)[0])
+
+
+def list_clicked_cell(state: dict | None, reports: pd.DataFrame) -> int | None:
+    """Under a map: the reports of the grid cell last clicked, with a caption; return the cell."""
+    cell = clicked_cell(state)
+    if cell is not None:
+        here = reports[cell_parents(reports["cell"].to_numpy(dtype=np.int64), GRID_RES) == cell]
+        st.caption(
+            t(f"所选网格 {cell:x}：{len(here)} 件问题", f"Cell {cell:x}: {len(here)} reports")
+        )
+        st.dataframe(report_table(here), hide_index=True)
+    return cell
 
 
 def report_table(reports: pd.DataFrame) -> pd.DataFrame:

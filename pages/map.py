@@ -7,12 +7,11 @@ from streamlit_folium import st_folium
 from hotspot.services import MapData
 from layers.hotmap import build_map, too_many_points
 from pages._shared import (
-    clicked_cell,
     current_filter,
     layer_counts,
+    list_clicked_cell,
     load_map_data,
     map_options,
-    report_table,
     store_url,
     t,
 )
@@ -34,19 +33,7 @@ def issue_map(data: MapData, reports: pd.DataFrame, layers: list[str]) -> None:
         use_container_width=True,
         returned_objects=["last_object_clicked"],
     )
-    if (cell := clicked_cell(state)) is not None:
-        here = reports[cell_of(reports, cell)]
-        st.caption(
-            t(f"所选网格 {cell:x}：{len(here)} 件问题", f"Cell {cell:x}: {len(here)} reports")
-        )
-        st.dataframe(report_table(here), hide_index=True)
-
-
-def cell_of(reports: pd.DataFrame, cell: int) -> pd.Series:
-    """Which reports lie in the grid cell ``cell``."""
-    from geo.cells import GRID_RES, cell_parents
-
-    return pd.Series(cell_parents(reports["cell"], GRID_RES) == cell, index=reports.index)
+    list_clicked_cell(state, reports)
 
 
 issue_map(data, reports, list(filters.layers))

@@ -7,19 +7,18 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from geo.cells import GRID_RES, cell_parents
+from geo.cells import GRID_RES
 from hotspot import overview
 from hotspot.filters import ReportFilter
 from hotspot.taxonomy import LAYER_NAMES
 from layers.hotmap import build_map
 from pages._shared import (
     DATA_TTL,
-    clicked_cell,
     current_filter,
     get_engine,
     lang,
+    list_clicked_cell,
     map_options,
-    report_table,
     store_url,
     t,
 )
@@ -137,12 +136,7 @@ def hotspot_map(
         use_container_width=True,
         returned_objects=["last_object_clicked"],
     )
-    if (cell := clicked_cell(state)) is not None:
-        here = reports[cell_parents(reports["cell"].to_numpy(dtype=np.int64), GRID_RES) == cell]
-        st.caption(
-            t(f"所选网格 {cell:x}：{len(here)} 件问题", f"Cell {cell:x}: {len(here)} reports")
-        )
-        st.dataframe(report_table(here), hide_index=True)
+    list_clicked_cell(state, reports)
 
 
 def trend_chart(trend: pd.DataFrame, layers: list[str]) -> pd.DataFrame:
@@ -163,7 +157,7 @@ def top_cells_table(top: pd.DataFrame) -> pd.DataFrame:
             t("排名", "Rank"): top["rank"].to_numpy(),
             t("网格", "Cell"): top["cell"].to_numpy(),
             t("社区", "Community"): community.to_numpy(),
-            t("最近道路", "Nearest street"): top["street"].to_numpy(),
+            t("最近道路", "Nearest street"): top["street"].fillna("—").to_numpy(),
             t("问题数", "Reports"): top["reports"].to_numpy(),
             t("Gi* z值", "Gi* z"): top["z"].round(2).to_numpy(),
             t("置信度", "Confidence"): [HOT_BINS[int(b)][i18n] for b in top["bin"]],

@@ -50,7 +50,11 @@ columns[0].metric(t("责任区", "Zones"), f"{len(zones):,}")
 for column, (code, count) in zip(columns[1:], counts.items(), strict=True):
     share = f"{count / len(zones):.0%}"
     column.metric(
-        storefronts.COMPLIANCE_CLASSES[code][i18n], f"{count:,}", share, delta_color="off"
+        storefronts.COMPLIANCE_CLASSES[code][i18n],
+        f"{count:,}",
+        t(f"占 {share}", f"{share} of zones"),
+        delta_color="off",
+        delta_arrow="off",
     )
 st.caption(
     t(
