@@ -100,43 +100,10 @@ def overview_reports(
         (EPSG:4326) when the geometries were read.
     """
     filters = filters or ReportFilter()
-    conditions = frames._report_conditions(engine, filters)
     if geometry and max_geometries is not None:
         geometry = frames.count_reports(engine, filters) <= max_geometries
-    report, community = schema.report, schema.community
-    names = [*OVERVIEW_COLUMNS, *(("geom",) if geometry else ())]
-    statement = (
-        select(*(report.c[name] for name in names), community.c.code.label("community"))
-        .select_from(report.outerjoin(community, report.c.community_id == community.c.id))
-        .order_by(report.c.id)
-    )
-    for condition in conditions:
-        statement = statement.where(condition)
-    with engine.connect() as conn:
-        rows = conn.execute(statement).fetchall()
-    # column by column: a DataFrame built from SQLAlchemy rows probes each row's attributes
-    keys = [*names, "community"]
-    columns = dict(zip(keys, zip(*rows, strict=True) if rows else [()] * len(keys), strict=True))
-    wkb = np.asarray(columns.pop("geom", ()), dtype=object)
-    frame = pd.DataFrame(
-        {name: np.asarray(values, dtype=object) for name, values in columns.items()}
-    )
-    frame["id"] = frame["id"].astype(np.int64)
-    frame["cell"] = frame["cell"].astype(np.int64)
-    frame["lng"] = frame["lng"].astype(np.float64)
-    frame["lat"] = frame["lat"].astype(np.float64)
-    for column in ("reported_at", "due_at", "resolved_at", "closed_at"):
-        frame[column] = pd.to_datetime(frame[column])
-    frame["relapse_of"] = frame["relapse_of"].astype("Int64")
-    for column in ("category", "status", "address", "community"):
-        frame[column] = frame[column].astype("str")
-    catalogue = taxonomy.load_categories()
-    codes = frame["category"].to_numpy(dtype=object)
-    frame["category_name"] = catalogue["name_zh"].reindex(codes).to_numpy()
-    frame["layer"] = catalogue["layer"].reindex(codes).to_numpy()
-    if not geometry:
-        return frame
-    return gpd.GeoDataFrame(frame, geometry=shapely.from_wkb(wkb), crs="EPSG:4326")
+    columns = [*OVERVIEW_COLUMNS, *(("geom",) if geometry else ())]
+    return frames.read_reports(engine, filters, columns=columns)
 
 
 def _period(filters: ReportFilter, today: dt.date) -> tuple[dt.date, dt.date]:
@@ -239,7 +206,7 @@ def _counts_in_store(engine: Engine, filters: ReportFilter, end: pd.Timestamp) -
         total(closed & (report.c.closed_at <= report.c.due_at)).label("on_time"),
         func.count(report.c.relapse_of).label("relapses"),
     ).select_from(report)
-    for condition in frames._report_conditions(engine, filters):
+    for condition in frames.report_conditions(engine, filters):
         statement = statement.where(condition)
     with engine.connect() as conn:
         row = conn.execute(statement).one()

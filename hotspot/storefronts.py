@@ -9,14 +9,12 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 from sqlalchemy import Engine, func, select
 
 from hotspot.filters import ReportFilter
 from hotspot.privacy import mask_name, mask_phone
 from hotspot.store import frames, schema
 from hotspot.store.frames import read_communities, read_grid_cells, read_zones
-from hotspot.taxonomy import load_categories
 
 __all__ = [
     "COMPLIANCE_CLASSES",
@@ -182,40 +180,14 @@ def read_violations(engine: Engine, filters: ReportFilter) -> gpd.GeoDataFrame:
         :data:`VIOLATION_COLUMNS` plus ``community`` (code), ``category_name`` and
         ``layer``, ordered by id; geometry (point or footprint) in EPSG:4326.
     """
-    report, community = schema.report, schema.community
-    statement = (
-        select(
-            *(report.c[name] for name in VIOLATION_COLUMNS),
-            report.c.geom,
-            community.c.code.label("community"),
-        )
-        .select_from(report.outerjoin(community, report.c.community_id == community.c.id))
-        .where(report.c.zone_id.is_not(None))
-        .where(report.c.status != "rejected")
-        .where(report.c.duplicate_of.is_(None))
-        .order_by(report.c.id)
-    )
-    for condition in frames._report_conditions(engine, filters):
-        statement = statement.where(condition)
-    keys = [*VIOLATION_COLUMNS, "geom", "community"]
-    with engine.connect() as conn:
-        rows = conn.execute(statement).fetchall()
-    columns = dict(zip(keys, zip(*rows, strict=True) if rows else [()] * len(keys), strict=True))
-    wkb = np.asarray(columns.pop("geom"), dtype=object)
-    frame = pd.DataFrame({name: np.asarray(v, dtype=object) for name, v in columns.items()})
-    for column in ("id", "cell", "zone_id"):
-        frame[column] = frame[column].astype(np.int64)
-    frame["duplicate_of"] = frame["duplicate_of"].astype("Int64")
-    for column in ("lng", "lat"):
-        frame[column] = frame[column].astype(np.float64)
-    frame["reported_at"] = pd.to_datetime(frame["reported_at"]).astype("datetime64[us]")
-    for column in ("category", "status", "address", "community"):
-        frame[column] = frame[column].astype("str")
-    catalogue = load_categories()
-    codes = frame["category"].to_numpy(dtype=object)
-    frame["category_name"] = catalogue["name_zh"].reindex(codes).to_numpy()
-    frame["layer"] = catalogue["layer"].reindex(codes).to_numpy()
-    return gpd.GeoDataFrame(frame, geometry=shapely.from_wkb(wkb), crs="EPSG:4326")
+    report = schema.report
+    violations = [
+        report.c.zone_id.is_not(None),
+        report.c.status != "rejected",
+        report.c.duplicate_of.is_(None),
+    ]
+    columns = [*VIOLATION_COLUMNS, "geom"]
+    return frames.read_reports(engine, filters, columns=columns, where=violations)
 
 
 def _reasons(

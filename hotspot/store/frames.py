@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Connection, Engine, Table, delete, func, insert, select
+from sqlalchemy import ColumnElement, Connection, Engine, Table, delete, func, insert, select
 
 from hotspot import taxonomy
 from hotspot.filters import ReportFilter
@@ -28,6 +28,7 @@ __all__ = [
     "read_reports_since",
     "read_streets",
     "read_zones",
+    "report_conditions",
     "resolve_community",
     "sql_python_type",
     "sqlite_datetime_text",
@@ -218,7 +219,8 @@ def resolve_community(engine: Engine, community: str) -> int | None:
         return conn.execute(statement).scalar()
 
 
-def _report_conditions(engine: Engine, filters: ReportFilter) -> list:
+def report_conditions(engine: Engine, filters: ReportFilter) -> list[ColumnElement[bool]]:
+    """The SQL conditions on ``schema.report`` that select the reports of ``filters``."""
     table = schema.report
     conditions = []
     categories = set(filters.categories)
@@ -246,7 +248,7 @@ def _report_conditions(engine: Engine, filters: ReportFilter) -> list:
 def count_reports(engine: Engine, filters: ReportFilter | None = None) -> int:
     """Number of reports matching ``filters``."""
     statement = select(func.count()).select_from(schema.report)
-    for condition in _report_conditions(engine, filters or ReportFilter()):
+    for condition in report_conditions(engine, filters or ReportFilter()):
         statement = statement.where(condition)
     with engine.connect() as conn:
         return int(conn.execute(statement).scalar_one())
@@ -272,7 +274,7 @@ def count_flags(engine: Engine, filters: ReportFilter | None = None) -> dict[str
         func.count(table.c.relapse_of).label("relapses"),
         func.count(table.c.duplicate_of).label("duplicates"),
     ).select_from(table)
-    for condition in _report_conditions(engine, filters or ReportFilter()):
+    for condition in report_conditions(engine, filters or ReportFilter()):
         statement = statement.where(condition)
     with engine.connect() as conn:
         row = conn.execute(statement).one()
@@ -316,38 +318,56 @@ def read_reports_since(
     return frame
 
 
-def read_reports(engine: Engine, filters: ReportFilter | None = None) -> gpd.GeoDataFrame:
+def read_reports(
+    engine: Engine,
+    filters: ReportFilter | None = None,
+    *,
+    columns: Sequence[str] | None = None,
+    where: Sequence[ColumnElement[bool]] = (),
+) -> gpd.GeoDataFrame | pd.DataFrame:
     """Reports matching ``filters`` with their category, layer and community names.
 
     Parameters
     ----------
     engine : sqlalchemy.Engine
     filters : ReportFilter, optional
+    columns : sequence of str, optional
+        Only these ``report`` columns (a page that needs a few reads them twice as
+        fast); ``"geom"`` among them gives the geometry. Every column when omitted.
+    where : sequence of SQLAlchemy conditions
+        Further conditions on ``schema.report``.
 
     Returns
     -------
-    geopandas.GeoDataFrame
-        Every report column, plus ``category_name``, ``layer`` and ``community``
-        (the community code), ordered by id; geometry in EPSG:4326.
+    geopandas.GeoDataFrame or pandas.DataFrame
+        The columns, plus ``category_name``, ``layer`` and ``community`` (the
+        community code), ordered by id, with the same dtypes whatever the columns;
+        a GeoDataFrame (EPSG:4326) when the geometry was read.
     """
     report, community = schema.report, schema.community
+    chosen = list(report.c) if columns is None else [report.c[name] for name in columns]
     statement = (
-        select(report, community.c.code.label("community"))
+        select(*chosen, community.c.code.label("community"))
         .select_from(report.outerjoin(community, report.c.community_id == community.c.id))
         .order_by(report.c.id)
     )
-    for condition in _report_conditions(engine, filters or ReportFilter()):
+    for condition in [*report_conditions(engine, filters or ReportFilter()), *where]:
         statement = statement.where(condition)
     frame = _read_frame(engine, statement)
     catalogue = taxonomy.load_categories()
     codes = frame["category"].to_numpy(dtype=object)
     frame["category_name"] = catalogue["name_zh"].reindex(codes).to_numpy()
     frame["layer"] = catalogue["layer"].reindex(codes).to_numpy()
-    for column in ("reported_at", "due_at", "resolved_at", "closed_at"):
+    present = set(frame.columns)
+    for column in {"id", "cell"} & present:
+        frame[column] = frame[column].astype(np.int64)
+    for column in {"lng", "lat"} & present:
+        frame[column] = frame[column].astype(np.float64)
+    for column in {"reported_at", "due_at", "resolved_at", "closed_at"} & present:
         frame[column] = pd.to_datetime(frame[column])
-    for column in ("community_id", "zone_id", "duplicate_of", "relapse_of"):
+    for column in {"community_id", "zone_id", "duplicate_of", "relapse_of"} & present:
         frame[column] = frame[column].astype("Int64")
-    return _to_geoframe(frame)
+    return _to_geoframe(frame) if "geom" in present else frame
 
 
 def read_events(engine: Engine, *, report_id: int | None = None) -> pd.DataFrame:
