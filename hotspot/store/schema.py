@@ -26,6 +26,8 @@ __all__ = [
     "grid_cell",
     "meta",
     "metadata",
+    "operation",
+    "operation_cell",
     "patrol",
     "report",
     "report_event",
@@ -172,4 +174,33 @@ app_user = Table(
     Column("community_id", Integer, ForeignKey("community.id")),
     Column("disabled", Boolean, nullable=False, server_default="0"),
     Column("created_at", DateTime, nullable=False),
+)
+
+#: 集中执法行动: a concentrated operation, for the before/after comparison of its cells.
+#: ``categories`` holds the targeted category codes separated by spaces (NULL: all).
+operation = Table(
+    "operation",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False),
+    Column("started_on", Date, nullable=False),
+    Column("ended_on", Date),
+    Column("categories", Text),
+    Column("units", String(200)),
+    Column("note", Text),
+    Column("created_at", DateTime, nullable=False),
+)
+
+#: The H3 cells an operation covered (the analysis resolution of the plan, usually 9).
+operation_cell = Table(
+    "operation_cell",
+    metadata,
+    Column(
+        "operation_id",
+        Integer,
+        ForeignKey("operation.id"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    Column("cell", BigInteger, primary_key=True, autoincrement=False, index=True),
 )
