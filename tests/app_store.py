@@ -1,6 +1,6 @@
-"""Helpers for the map page tests (AppTest and real browser): a small town with reports.
+"""Helpers for the page tests (AppTest and real browser): a small town with reports.
 
-A plain module, not a conftest: ``test_app`` and ``test_browser``
+A plain module, not a conftest: ``test_app``, ``test_page_*`` and ``test_browser``
 import from it. The town is the lead's two-community town from ``conftest``
 plus reports in every headline layer, dated in the last days so that the
 page's default period shows them, and marked as demo data.
@@ -9,8 +9,12 @@ page's default period shows them, and marked as demo data.
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
+from pathlib import Path
 
 import geopandas as gpd
+import h3
 import numpy as np
 import pandas as pd
 import shapely
@@ -99,3 +103,91 @@ def prepare_store(path) -> str:
     write_map_town(engine)
     engine.dispose()
     return url
+
+
+#: The dashboard's entry script.
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+#: An http(s) URL in page text: nothing of the kind may reach the browser but tiles.
+URL_RE = re.compile(r"https?://[^\s\"'`)<>\\]+")
+#: The res-9 cell :func:`plant_hotspot` fills, in the small town's west community.
+HOT_CELL = h3.latlng_to_cell(39.7851, 116.3051, 9)
+
+
+def plant_hotspot(url: str) -> int:
+    """Add ad-posting reports on a res-9 cell and its ring in the last 20 days; return how many."""
+    rng = np.random.default_rng(3)
+    cells = [HOT_CELL, *h3.grid_ring(HOT_CELL, 1)]
+    per_cell = [40, 30, 30, 30, 30, 30, 30]
+    centres = np.array([h3.cell_to_latlng(c) for c in cells])
+    lat = np.repeat(centres[:, 0], per_cell) + rng.normal(0, 0.0002, sum(per_cell))
+    lng = np.repeat(centres[:, 1], per_cell) + rng.normal(0, 0.0002, sum(per_cell))
+    now = dt.datetime.combine(dt.date.today(), dt.time(8))
+    n = lng.size
+    reports = gpd.GeoDataFrame(
+        {
+            "id": np.arange(1000, 1000 + n),
+            "category": "ad_posting",
+            "address": [f"兴旺路{i}号" for i in range(n)],
+            "reporter_phone": "13912345678",
+            "lng": lng,
+            "lat": lat,
+            "reported_at": [now - dt.timedelta(hours=int(h)) for h in rng.integers(0, 480, n)],
+            "status": "new",
+            "community_id": 1,
+            "cell": cells_from_points(lng, lat),
+        },
+        geometry=shapely.points(lng, lat),
+        crs="EPSG:4326",
+    )
+    engine = open_store(url)
+    with engine.begin() as conn:
+        insert_frame(conn, schema.report, reports)
+    engine.dispose()
+    return n
+
+
+def run_page(page: str | None = None):
+    """Run the app in AppTest, switch to ``page`` (e.g. ``"pages/map.py"``), assert no exception."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    if page is not None:
+        at.switch_page(page).run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def _nodes(node):
+    for child in getattr(node, "children", {}).values():
+        yield child
+        yield from _nodes(child)
+
+
+def page_text(at) -> str:
+    """Everything the page sends to the browser: each element's message, tables as CSV."""
+    parts = []
+    for node in _nodes(at._tree):
+        proto = getattr(node, "proto", None)
+        if proto is not None:
+            parts.append(str(proto))
+        if type(node).__name__ == "Dataframe":
+            parts.append(node.value.to_csv())
+    return "\n".join(parts)
+
+
+def map_args(at) -> dict:
+    """The arguments streamlit-folium sends to its component: the map's HTML, script and links."""
+    for node in _nodes(at._tree):
+        proto = getattr(node, "proto", None)
+        if proto is not None and "st_folium" in getattr(proto, "component_name", ""):
+            return json.loads(proto.json_args)
+    raise AssertionError("no st_folium map on the page")
+
+
+def table_with(at, column: str) -> pd.DataFrame:
+    """The first dataframe on the page with a column named ``column``."""
+    for frame in at.dataframe:
+        if column in frame.value.columns:
+            return frame.value
+    raise AssertionError(f"no table with a column {column!r}")

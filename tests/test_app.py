@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import folium
 import geopandas as gpd
@@ -21,11 +20,17 @@ from layers.base import TILE_PRESETS, feature_collection, make_map
 from layers.cells import CellLegend, cell_classes, cells_layer, count_breaks, count_by_cell
 from layers.communities import communities_layer
 from layers.reports import report_layers
-from tests.app_store import COMMUNITY_NAMES, REPORT_MIX, prepare_store
+from tests.app_store import (
+    APP,
+    COMMUNITY_NAMES,
+    REPORT_MIX,
+    URL_RE,
+    map_args,
+    prepare_store,
+    run_page,
+)
 
-ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
-URL_RE = re.compile(r"https?://[^\s\"'`)<>\\]+")
+MAP_PAGE = "pages/map.py"
 HEADLINE_ZH = ["僵尸车", "违法建设", "非法小广告"]
 N_REPORTS = sum(REPORT_MIX.values())
 
@@ -46,27 +51,6 @@ def town(map_store):
     engine.dispose()
 
 
-def _run_app(page: str = "pages/map.py"):
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
-
-
-def _map_args(at) -> dict:
-    """The arguments streamlit-folium sends to its component (the map's HTML and links)."""
-    components = [el for el in at.main.get("component_instance")]
-    components += [el for block in at.main for el in getattr(block, "children", {}).values()]
-    for element in components:
-        proto = getattr(element, "proto", None)
-        if proto is not None and "st_folium" in getattr(proto, "component_name", ""):
-            return json.loads(proto.json_args)
-    raise AssertionError("no st_folium map on the page")
-
-
 def _layer_names(script: str) -> list[str]:
     overlays = script[script.index("overlays") : script.index("L.control.layers")]
     return [json.loads(f'"{name}"') for name in re.findall(r'"((?:[^"\\]|\\.)*)"\s*:', overlays)]
@@ -80,10 +64,10 @@ def _urls(text: str) -> set[str]:
 
 
 def test_map_page_runs_and_shows_demo_notice_map_and_counts(map_store):
-    at = _run_app()
+    at = run_page(MAP_PAGE)
     assert any("演示数据（虚构）" in w.value for w in at.sidebar.warning)
     assert at.header[0].value == "问题地图"
-    args = _map_args(at)
+    args = map_args(at)
     assert args["returned_objects"] == ["last_object_clicked"]
     assert any(f"**{N_REPORTS}**" in m.value for m in at.markdown)
     table = at.dataframe[0].value
@@ -92,7 +76,7 @@ def test_map_page_runs_and_shows_demo_notice_map_and_counts(map_store):
 
 
 def test_map_page_sends_no_outside_url_to_the_browser(map_store):
-    args = _map_args(_run_app())
+    args = map_args(run_page(MAP_PAGE))
     assert args["js_links"] == [assets.LEAFLET_JS_URL]
     assert args["css_links"] == [assets.LEAFLET_CSS_URL]
     assert _urls(args["script"] + args["header"] + args["html"]) == set()
@@ -101,18 +85,18 @@ def test_map_page_sends_no_outside_url_to_the_browser(map_store):
 
 
 def test_map_page_lists_headline_layers_first_in_the_layer_control(map_store):
-    names = _layer_names(_map_args(_run_app())["script"])
+    names = _layer_names(map_args(run_page(MAP_PAGE))["script"])
     assert names[:2] == ["网格问题数", "社区边界"]
     assert names[2:5] == HEADLINE_ZH
 
 
 def test_map_page_switches_to_english(map_store):
-    at = _run_app()
+    at = run_page(MAP_PAGE)
     at.sidebar.segmented_control[0].set_value("en").run()
     assert not at.exception
     assert at.header[0].value == "Issue map"
     assert any("Demo data" in w.value for w in at.sidebar.warning)
-    assert _layer_names(_map_args(at)["script"])[2:5] == [
+    assert _layer_names(map_args(at)["script"])[2:5] == [
         "Zombie cars",
         "Illegal construction",
         "Illegal ad posting",
@@ -120,7 +104,7 @@ def test_map_page_switches_to_english(map_store):
 
 
 def test_map_page_with_no_layer_chosen_asks_for_one_and_draws_no_map(map_store):
-    at = _run_app()
+    at = run_page(MAP_PAGE)
     at.sidebar.multiselect[0].set_value([]).run()
     assert not at.exception
     assert any("未选择图层" in i.value for i in at.info)
@@ -129,9 +113,9 @@ def test_map_page_with_no_layer_chosen_asks_for_one_and_draws_no_map(map_store):
 
 def test_map_page_draws_cells_only_beyond_the_point_limit(map_store, monkeypatch):
     monkeypatch.setattr("layers.reports.MAX_POINTS", 10)
-    at = _run_app()
+    at = run_page(MAP_PAGE)
     assert any("10" in i.value for i in at.info)
-    names = _layer_names(_map_args(at)["script"])
+    names = _layer_names(map_args(at)["script"])
     assert names == ["网格问题数", "社区边界"]
 
 

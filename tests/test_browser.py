@@ -6,6 +6,7 @@ and drives the map page with Playwright. Screenshots go to ``test-artifacts/``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import re
@@ -17,13 +18,23 @@ import time
 import urllib.request
 from pathlib import Path
 from urllib.parse import urlsplit
+from xml.etree import ElementTree
 
+import openpyxl
 import pandas as pd
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from hotspot.plan_export import CLUSTER_SHEET, REPORT_SHEET
 from layers.basemaps import AMAP
-from tests.app_store import COMMUNITY_NAMES, REPORT_MIX, prepare_store, town_reports
+from layers.clusters import SELECTED_COLOR
+from tests.app_store import (
+    COMMUNITY_NAMES,
+    REPORT_MIX,
+    plant_hotspot,
+    prepare_store,
+    town_reports,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -71,43 +82,57 @@ def _health(base_url: str) -> str:
         return ""
 
 
+@contextlib.contextmanager
+def _serving(store_url: str, log_path: Path):
+    """``hotspot serve`` on a free port against ``store_url``; yields the base URL."""
+    _require_chromium()
+    env = {**os.environ, "HOTSPOT_DATABASE_URL": store_url}
+    port = _free_port()
+    command = [sys.executable, "-m", "hotspot.cli", "serve"]
+    with log_path.open("w") as log:
+        process = subprocess.Popen(
+            [*command, "--server.port", str(port), "--server.headless", "true"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 120
+            while _health(base_url) != "ok":
+                if process.poll() is not None:
+                    pytest.fail(f"streamlit exited early:\n{log_path.read_text()}")
+                if time.monotonic() > deadline:
+                    pytest.fail(f"streamlit not healthy in 120 s:\n{log_path.read_text()}")
+                time.sleep(0.5)
+            yield base_url
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    """The dashboard served by ``hotspot serve`` on a free port; yields its base URL."""
-    _require_chromium()
+    """The dashboard on the small town with scattered reports; yields its base URL."""
     tmp = tmp_path_factory.mktemp("browser")
-    env = {**os.environ, "HOTSPOT_DATABASE_URL": prepare_store(tmp / "store.db")}
-    port = _free_port()
-    log = (tmp / "streamlit.log").open("w")
-    command = [sys.executable, "-m", "hotspot.cli", "serve"]
-    process = subprocess.Popen(
-        [*command, "--server.port", str(port), "--server.headless", "true"],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    base_url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while _health(base_url) != "ok":
-            if process.poll() is not None:
-                pytest.fail(f"streamlit exited early:\n{(tmp / 'streamlit.log').read_text()}")
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"streamlit not healthy in 120 s:\n{(tmp / 'streamlit.log').read_text()}"
-                )
-            time.sleep(0.5)
+    with _serving(prepare_store(tmp / "store.db"), tmp / "streamlit.log") as base_url:
         yield base_url
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        log.close()
+
+
+@pytest.fixture(scope="module")
+def hot_server(tmp_path_factory):
+    """The dashboard on the small town plus a planted ad-posting hotspot (a crackdown cluster)."""
+    tmp = tmp_path_factory.mktemp("browser_hot")
+    url = prepare_store(tmp / "store.db")
+    plant_hotspot(url)
+    with _serving(url, tmp / "streamlit.log") as base_url:
+        yield base_url
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +149,7 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, server):
+def page(browser):
     """A fresh page that aborts every request leaving this machine; ``page.aborted`` lists them."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
     page = context.new_page()
@@ -233,3 +258,85 @@ def test_a_shared_link_opens_its_page_with_its_filters(page, server):
     expected = int((zombie & (reports["reported_at"] >= since)).sum())
     assert 0 < expected < ZOMBIE_REPORTS
     expect(frame.locator(MARKERS)).to_have_count(expected)
+
+
+PAGES = {
+    "/": "领导总览",
+    "/plan": "集中整治",
+    "/grid": "社区网格",
+    "/storefront-zones": "门前三包",
+    "/issue-map": "问题地图",
+}
+
+
+@pytest.mark.parametrize(("path", "title"), PAGES.items(), ids=PAGES.values())
+def test_every_page_renders_its_map_offline_without_errors(page, request, path, title):
+    # the crackdown page draws its map only when there is a significant cluster
+    server = request.getfixturevalue("hot_server" if path == "/plan" else "server")
+    page.goto(server + path, wait_until="domcontentloaded")
+    page.get_by_role("heading", name=title, exact=True).wait_for(timeout=60_000)
+    frame = page.frame_locator(MAP_FRAME).first
+    frame.locator(".leaflet-container").wait_for(timeout=30_000)
+    frame.locator("svg path").first.wait_for(timeout=30_000)
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_test_id("stException").count() == 0
+    _screenshot(page, f"page_{path.strip('/') or 'overview'}")
+    outside = [url for url in page.aborted if urlsplit(url).hostname not in TILE_HOSTS]
+    assert outside == []
+
+
+def test_clicking_a_hexagon_on_the_overview_lists_its_reports(page, server):
+    frame = _open_map(page, server, "/")
+    hexagons = frame.locator("path.hotmap-hex")
+    hexagons.first.wait_for(timeout=30_000)
+    # A hexagon whose centre is not under a marker, a label or the layer control.
+    index = frame.locator("body").evaluate(
+        """() => [...document.querySelectorAll("path.hotmap-hex")]
+            .findIndex(p => { const r = p.getBoundingClientRect();
+                return r.width > 8 && document.elementFromPoint(
+                    r.x + r.width / 2, r.y + r.height / 2) === p; })"""
+    )
+    assert index >= 0
+    hexagons.nth(index).click()
+    expect(page.get_by_text(re.compile(r"所选网格 \w+：[1-9]\d* 件问题"))).to_be_visible(
+        timeout=30_000
+    )
+    _screenshot(page, "overview_clicked_hexagon")
+
+
+def test_choosing_a_cluster_fills_it_and_both_plan_downloads_work(page, hot_server, tmp_path):
+    page.goto(hot_server + "/plan", wait_until="domcontentloaded")
+    frame = page.frame_locator(MAP_FRAME).first
+    frame.locator(".cluster-rank").first.wait_for(state="attached", timeout=60_000)
+    filled = f"path[fill='{SELECTED_COLOR}']"
+    assert frame.locator(filled).count() == 0
+    downloads = page.get_by_test_id("stDownloadButton").locator("button")
+    expect(downloads.first).to_be_disabled()
+
+    page.get_by_test_id("stMultiSelect").filter(has_text="选择整治点位").click()
+    page.get_by_role("option", name=re.compile(r"^#1 ")).click()
+    page.keyboard.press("Escape")
+    expect(downloads.first).to_be_enabled(timeout=30_000)
+    expect(page.frame_locator(MAP_FRAME).last.locator(filled).first).to_be_visible(timeout=30_000)
+    _screenshot(page, "crackdown_cluster_chosen")
+
+    with page.expect_download() as excel:
+        downloads.nth(0).click()
+    assert excel.value.suggested_filename.endswith(".xlsx")
+    saved = tmp_path / excel.value.suggested_filename
+    excel.value.save_as(saved)
+    workbook = openpyxl.load_workbook(saved)
+    assert workbook.sheetnames[:2] == [CLUSTER_SHEET, REPORT_SHEET]
+    listed = list(workbook[REPORT_SHEET].iter_rows(min_row=2, values_only=True))
+    assert len(listed) > 0
+    assert "13912345678" not in repr(listed)  # the planted reports' phone never leaves
+
+    with page.expect_download() as svg:
+        downloads.nth(1).click()
+    assert svg.value.suggested_filename.endswith(".svg")
+    root = ElementTree.parse(svg.value.path()).getroot()
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    text = Path(svg.value.path()).read_text(encoding="utf-8")
+    assert "集中整治" in text and "<script" not in text
+    assert not re.search(r"href=[\"']https?:", text)
+    assert page.aborted == []

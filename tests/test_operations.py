@@ -29,7 +29,7 @@ from hotspot.operations import (
 )
 from hotspot.store import schema
 from hotspot.store.engine import MIGRATIONS_DIR, current_revision, make_engine, migrate, open_store
-from hotspot.store.frames import insert_frame, read_meta
+from hotspot.store.frames import clear_store, insert_frame, read_meta
 
 RES = 9
 HERE = (116.3051, 39.7851)  # the operation's spot, in the west community
@@ -291,3 +291,12 @@ def test_a_targeted_category_without_reports_is_listed_with_zeros(effect_store):
     by = operation_effect(engine, operation_id).by_category.set_index("category")
     assert set(by.index) == {"dog_fouling", "ad_posting"}
     assert by.loc["dog_fouling", ["before", "after"]].tolist() == [0, 0]
+
+
+def test_clearing_the_store_for_a_new_town_removes_its_operations(town_engine):
+    record_operation(town_engine, "旧镇行动", START, [_cell(*HERE)])
+    with town_engine.begin() as conn:
+        clear_store(conn)
+    assert list_operations(town_engine).empty
+    with town_engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(schema.operation_cell)).scalar() == 0

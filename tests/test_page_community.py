@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,9 +16,8 @@ from hotspot.store import schema
 from hotspot.store.engine import open_store
 from hotspot.store.frames import read_reports
 from hotspot.taxonomy import STATUS_NAMES
-from tests.app_store import prepare_store
+from tests.app_store import map_args, page_text, prepare_store, run_page
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGE = "pages/community.py"
 #: Reporter phones written into the store; the page must show neither in full.
 PHONES = ("13812345678", "010-87654321")
@@ -60,42 +58,6 @@ def reports(store) -> pd.DataFrame:
     return frame
 
 
-def _run(page: str = PAGE):
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
-
-
-def _nodes(node):
-    for child in getattr(node, "children", {}).values():
-        yield child
-        yield from _nodes(child)
-
-
-def page_text(at) -> str:
-    """Everything the page sends to the browser: each element's message, tables as CSV."""
-    parts = []
-    for node in _nodes(at._tree):
-        proto = getattr(node, "proto", None)
-        if proto is not None:
-            parts.append(str(proto))
-        if type(node).__name__ == "Dataframe":
-            parts.append(node.value.to_csv())
-    return "\n".join(parts)
-
-
-def _map_args(at) -> dict:
-    for node in _nodes(at._tree):
-        proto = getattr(node, "proto", None)
-        if proto is not None and "st_folium" in getattr(proto, "component_name", ""):
-            return json.loads(proto.json_args)
-    raise AssertionError("no st_folium map on the page")
-
-
 def _table(at, column: str) -> pd.DataFrame:
     tables = [df.value for df in at.dataframe if column in df.value.columns]
     assert tables, f"no table with a column {column!r}"
@@ -110,7 +72,7 @@ def _assert_no_unmasked_phone(at) -> None:
 
 
 def test_community_page_shows_the_first_communitys_ledger_and_cells(store, reports):
-    at = _run()
+    at = run_page(PAGE)
     assert at.header[0].value == "社区网格"
     picker = at.selectbox(key="grid_community")
     assert picker.value == "E02"  # the first community by code
@@ -131,20 +93,20 @@ def test_community_page_shows_the_first_communitys_ledger_and_cells(store, repor
 
 
 def test_community_page_shows_no_unmasked_phone_anywhere(store):
-    at = _run()
+    at = run_page(PAGE)
     _assert_no_unmasked_phone(at)
 
 
 def test_community_page_map_is_fitted_to_the_chosen_community(store):
-    at = _run()
-    script = _map_args(at)["script"]
+    at = run_page(PAGE)
+    script = map_args(at)["script"]
     assert json.dumps("东苑社区")[1:-1] in script
     assert json.dumps("西园社区")[1:-1] not in script
     assert "[[39.78, 116.31], [39.79, 116.32]]" in script  # E02's box
 
 
 def test_community_page_follows_the_sidebar_community(store, reports):
-    at = _run()
+    at = run_page(PAGE)
     at.selectbox(key="f_community").set_value("W01").run()
     assert not at.exception
     assert not [s for s in at.selectbox if s.key == "grid_community"]
@@ -155,7 +117,7 @@ def test_community_page_follows_the_sidebar_community(store, reports):
 
 
 def test_community_page_ledger_filters_by_status_and_search(store, reports):
-    at = _run()
+    at = run_page(PAGE)
     east = reports[reports["community"] == "E02"]
     at.multiselect(key="ledger_statuses").set_value(["new", "closed"]).run()
     assert not at.exception
@@ -181,7 +143,7 @@ def test_community_page_click_on_a_cell_lists_its_reports(store, reports, monkey
         return clicked
 
     monkeypatch.setattr("streamlit_folium.st_folium", fake_st_folium)
-    at = _run()
+    at = run_page(PAGE)
     assert seen["returned_objects"] == ["last_object_clicked"]
     cell = cell_parents(np.array([target["cell"]]), GRID_RES)[0]
     name = cells_to_strings([cell])[0]
@@ -200,7 +162,7 @@ def test_community_page_downloads_a_masked_ledger_csv_with_bom(store, reports, m
         return real(label, data, *args, **kwargs)
 
     monkeypatch.setattr(st, "download_button", spy)
-    _run()
+    run_page(PAGE)
     (name, data), *_ = downloads
     assert name.startswith("ledger_E02_") and name.endswith(".csv")
     assert data.startswith(b"\xef\xbb\xbf")
@@ -214,7 +176,7 @@ def test_community_page_downloads_a_masked_ledger_csv_with_bom(store, reports, m
 
 
 def test_community_page_switches_to_english(store):
-    at = _run()
+    at = run_page(PAGE)
     at.sidebar.segmented_control[0].set_value("en").run()
     assert not at.exception
     assert at.header[0].value == "Community grid"

@@ -5,68 +5,23 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from pathlib import Path
 
-import geopandas as gpd
 import h3
-import numpy as np
 import pandas as pd
 import pytest
-import shapely
 
-from geo.cells import cells_from_points
-from hotspot.store import schema
-from hotspot.store.engine import open_store
-from hotspot.store.frames import insert_frame
 from layers.base import make_map
 from layers.clusters import CLUSTER_COLOR, SELECTED_COLOR, clusters_layer
-from tests.app_store import prepare_store
+from tests.app_store import HOT_CELL, URL_RE, map_args, plant_hotspot, prepare_store, run_page
 
-ROOT = Path(__file__).resolve().parents[1]
-APP = str(ROOT / "app.py")
 PAGE = "pages/crackdown.py"
-URL_RE = re.compile(r"https?://[^\s\"'`)<>\\]+")
-CENTRE = h3.latlng_to_cell(39.7851, 116.3051, 9)
-
-
-def _plant_hotspot(url: str) -> int:
-    """Add ad-posting reports on a res-9 cell and its ring in the last 20 days."""
-    rng = np.random.default_rng(3)
-    cells = [CENTRE, *h3.grid_ring(CENTRE, 1)]
-    per_cell = [40, 30, 30, 30, 30, 30, 30]
-    centres = np.array([h3.cell_to_latlng(c) for c in cells])
-    lat = np.repeat(centres[:, 0], per_cell) + rng.normal(0, 0.0002, sum(per_cell))
-    lng = np.repeat(centres[:, 1], per_cell) + rng.normal(0, 0.0002, sum(per_cell))
-    now = dt.datetime.combine(dt.date.today(), dt.time(8))
-    n = lng.size
-    reports = gpd.GeoDataFrame(
-        {
-            "id": np.arange(1000, 1000 + n),
-            "category": "ad_posting",
-            "address": [f"兴旺路{i}号" for i in range(n)],
-            "reporter_phone": "13912345678",
-            "lng": lng,
-            "lat": lat,
-            "reported_at": [now - dt.timedelta(hours=int(h)) for h in rng.integers(0, 480, n)],
-            "status": "new",
-            "community_id": 1,
-            "cell": cells_from_points(lng, lat),
-        },
-        geometry=shapely.points(lng, lat),
-        crs="EPSG:4326",
-    )
-    engine = open_store(url)
-    with engine.begin() as conn:
-        insert_frame(conn, schema.report, reports)
-    engine.dispose()
-    return n
 
 
 @pytest.fixture
 def hot_store(tmp_path, monkeypatch) -> str:
     """The small town with a planted hotspot, named by HOTSPOT_DATABASE_URL."""
     url = prepare_store(tmp_path / "store.db")
-    _plant_hotspot(url)
+    plant_hotspot(url)
     monkeypatch.setenv("HOTSPOT_DATABASE_URL", url)
     return url
 
@@ -79,28 +34,8 @@ def cold_store(tmp_path, monkeypatch) -> str:
     return url
 
 
-def _run_page():
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    at.switch_page(PAGE).run()
-    _no_exception(at)
-    return at
-
-
 def _no_exception(at) -> None:
     assert not at.exception, [e.message for e in at.exception]
-
-
-def _map_args(at) -> dict:
-    components = list(at.main.get("component_instance"))
-    components += [el for block in at.main for el in getattr(block, "children", {}).values()]
-    for element in components:
-        proto = getattr(element, "proto", None)
-        if proto is not None and "st_folium" in getattr(proto, "component_name", ""):
-            return json.loads(proto.json_args)
-    raise AssertionError("no st_folium map on the page")
 
 
 def _downloads_enabled(at) -> list[bool]:
@@ -108,7 +43,7 @@ def _downloads_enabled(at) -> list[bool]:
 
 
 def test_crackdown_page_shows_the_planted_cluster_in_the_table_and_on_the_map(hot_store):
-    at = _run_page()
+    at = run_page(PAGE)
     assert at.header[0].value == "集中整治"
     table = at.dataframe[0].value
     assert table["排名"].tolist()[0] == 1
@@ -116,7 +51,7 @@ def test_crackdown_page_shows_the_planted_cluster_in_the_table_and_on_the_map(ho
     assert table["社区"].iloc[0] == "西园社区"
     assert re.fullmatch(r"周. \d\d:00-\d\d:00", table["建议执法时段"].iloc[0])
     assert len(table["时段分布(0-23时)"].iloc[0]) == 24
-    args = _map_args(at)
+    args = map_args(at)
     assert json.dumps("整治点位")[1:-1] in args["script"]  # the layer, JSON-escaped
     assert CLUSTER_COLOR in args["script"] and SELECTED_COLOR not in args["script"]
     assert URL_RE.findall(args["script"] + args["html"]) == []
@@ -125,16 +60,16 @@ def test_crackdown_page_shows_the_planted_cluster_in_the_table_and_on_the_map(ho
 
 
 def test_choosing_a_cluster_enables_the_downloads_and_highlights_it(hot_store):
-    at = _run_page()
+    at = run_page(PAGE)
     at.multiselect(key="crackdown_selected").set_value([1]).run()
     _no_exception(at)
     assert _downloads_enabled(at) == [True, True]
-    assert SELECTED_COLOR in _map_args(at)["script"]
+    assert SELECTED_COLOR in map_args(at)["script"]
     assert not at.form_submit_button[0].proto.disabled
 
 
 def test_a_filter_change_clears_the_choice_since_ranks_change(hot_store):
-    at = _run_page()
+    at = run_page(PAGE)
     at.multiselect(key="crackdown_selected").set_value([1]).run()
     at.sidebar.selectbox(key="f_days").set_value(90).run()
     _no_exception(at)
@@ -143,7 +78,7 @@ def test_a_filter_change_clears_the_choice_since_ranks_change(hot_store):
 
 
 def test_recording_an_operation_lists_it_with_its_effect(hot_store):
-    at = _run_page()
+    at = run_page(PAGE)
     assert any("尚未记录整治行动" in i.value for i in at.info)
     at.multiselect(key="crackdown_selected").set_value([1]).run()
     at.text_input(key="op_name").input("兴旺路小广告集中整治")
@@ -165,7 +100,7 @@ def test_recording_an_operation_lists_it_with_its_effect(hot_store):
 
 
 def test_an_empty_name_is_refused_and_nothing_recorded(hot_store):
-    at = _run_page()
+    at = run_page(PAGE)
     at.multiselect(key="crackdown_selected").set_value([1]).run()
     at.form_submit_button[0].click().run()
     _no_exception(at)
@@ -174,14 +109,14 @@ def test_an_empty_name_is_refused_and_nothing_recorded(hot_store):
 
 
 def test_without_a_significant_cluster_the_page_says_so_and_offers_no_download(cold_store):
-    at = _run_page()
+    at = run_page(PAGE)
     assert any("没有显著的热点点位" in i.value for i in at.info)
     assert _downloads_enabled(at) == [False, False]
     assert at.form_submit_button[0].proto.disabled
 
 
 def test_crackdown_page_switches_to_english(hot_store):
-    at = _run_page()
+    at = run_page(PAGE)
     at.multiselect(key="crackdown_selected").set_value([1]).run()
     at.sidebar.segmented_control[0].set_value("en").run()
     _no_exception(at)
@@ -200,13 +135,13 @@ def _plan() -> pd.DataFrame:
     return pd.DataFrame(
         {
             "cluster": [1, 2],
-            "cells": [" ".join([CENTRE, h3.grid_ring(CENTRE, 1)[0]]), other],
+            "cells": [" ".join([HOT_CELL, h3.grid_ring(HOT_CELL, 1)[0]]), other],
             "n_reports": [40, 12],
             "community_name": ["西园社区", "<b>东苑</b>"],
             "top_categories": ["张贴小广告 30", "废弃车辆 12"],
             "window": ["周五 18:00-20:00", ""],
-            "lng": [h3.cell_to_latlng(c)[1] for c in (CENTRE, other)],
-            "lat": [h3.cell_to_latlng(c)[0] for c in (CENTRE, other)],
+            "lng": [h3.cell_to_latlng(c)[1] for c in (HOT_CELL, other)],
+            "lat": [h3.cell_to_latlng(c)[0] for c in (HOT_CELL, other)],
         }
     )
 

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -17,9 +15,16 @@ from hotspot.store import schema
 from hotspot.store.engine import open_store
 from hotspot.store.frames import insert_frame
 from hotspot.taxonomy import LAYER_NAMES
-from tests.app_store import COMMUNITY_NAMES, REPORT_MIX, prepare_store, town_reports
+from tests.app_store import (
+    COMMUNITY_NAMES,
+    REPORT_MIX,
+    map_args,
+    prepare_store,
+    run_page,
+    table_with,
+    town_reports,
+)
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGE = "pages/overview.py"
 N_REPORTS = sum(REPORT_MIX.values())
 LABELS_ZH = ["上报数", "未结案", "超期", "结案率", "按期结案率", "反弹率"]
@@ -46,37 +51,8 @@ def two_periods(store) -> str:
     return store
 
 
-def _run():
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    at.switch_page(PAGE).run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
-
-
-def _table(at, header: str):
-    """The dataframe on the page with a column named ``header``."""
-    for frame in at.dataframe:
-        if header in frame.value.columns:
-            return frame.value
-    raise AssertionError(f"no table with a column {header!r}")
-
-
-def _map_args(at) -> dict:
-    stack = list(at.main.children.values())
-    while stack:
-        node = stack.pop()
-        proto = getattr(node, "proto", None)
-        if proto is not None and "st_folium" in getattr(proto, "component_name", ""):
-            return json.loads(proto.json_args)
-        stack += list(getattr(node, "children", {}).values())
-    raise AssertionError("no st_folium map on the page")
-
-
 def test_overview_shows_six_kpis_with_the_change_from_the_previous_period(store):
-    at = _run()
+    at = run_page(PAGE)
     assert at.header[0].value == "领导总览"
     metrics = {m.label: m for m in at.metric}
     assert list(metrics) == LABELS_ZH
@@ -93,7 +69,7 @@ def test_overview_shows_six_kpis_with_the_change_from_the_previous_period(store)
 def test_overview_colours_a_rise_in_open_as_bad_and_no_change_without_arrow(store):
     from streamlit.proto.Metric_pb2 import Metric
 
-    metrics = {m.label: m.proto for m in _run().metric}
+    metrics = {m.label: m.proto for m in run_page(PAGE).metric}
     # open rose from an empty previous period; the town has no due dates: overdue stays 0
     assert metrics["未结案"].direction == Metric.MetricDirection.UP
     assert metrics["未结案"].color == Metric.MetricColor.RED
@@ -105,7 +81,7 @@ def test_overview_colours_a_rise_in_open_as_bad_and_no_change_without_arrow(stor
 
 
 def test_overview_gives_rate_changes_in_percentage_points(two_periods):
-    metrics = {m.label: m for m in _run().metric}
+    metrics = {m.label: m for m in run_page(PAGE).metric}
     assert metrics["上报数"].value == f"{N_REPORTS}"
     assert metrics["上报数"].delta == "+0"  # as many reports as in the previous period
     engine = open_store(two_periods)
@@ -123,8 +99,8 @@ def test_overview_gives_rate_changes_in_percentage_points(two_periods):
 
 
 def test_overview_lists_top_cells_and_the_community_ranking_of_the_store(store):
-    at = _run()
-    top = _table(at, "网格")
+    at = run_page(PAGE)
+    top = table_with(at, "网格")
     assert 1 <= len(top) <= 10
     assert top["排名"].tolist() == list(range(1, len(top) + 1))
     assert set(top["社区"]) <= set(COMMUNITY_NAMES)
@@ -139,7 +115,7 @@ def test_overview_lists_top_cells_and_the_community_ranking_of_the_store(store):
     engine.dispose()
     assert top["网格"].tolist() == expected["cell"].tolist()
 
-    ranking = _table(at, "结案率(%)")
+    ranking = table_with(at, "结案率(%)")
     west = int((town_reports()["community_id"] == 1).sum())
     counts = dict(zip(ranking["社区"], ranking["上报数"], strict=True))
     assert counts == {"西园社区": west, "东苑社区": N_REPORTS - west}
@@ -157,8 +133,8 @@ def _trend_data(at) -> pd.DataFrame:
 
 
 def test_overview_draws_the_hotspot_map_and_the_weekly_trend_by_layer(store):
-    at = _run()
-    args = _map_args(at)
+    at = run_page(PAGE)
+    args = map_args(at)
     assert args["returned_objects"] == ["last_object_clicked"]
     assert "网格问题数" in args["script"]
     trend = _trend_data(at)
@@ -170,13 +146,13 @@ def test_overview_draws_the_hotspot_map_and_the_weekly_trend_by_layer(store):
 
 
 def test_overview_switches_to_english(store):
-    at = _run()
+    at = run_page(PAGE)
     at.sidebar.segmented_control[0].set_value("en").run()
     assert not at.exception, [e.message for e in at.exception]
     assert at.header[0].value == "Overview"
     assert [m.label for m in at.metric] == LABELS_EN
-    assert "Nearest street" in _table(at, "Cell").columns
-    assert _table(at, "Closure rate (%)")["Community"].tolist()[0] in COMMUNITY_NAMES
+    assert "Nearest street" in table_with(at, "Cell").columns
+    assert table_with(at, "Closure rate (%)")["Community"].tolist()[0] in COMMUNITY_NAMES
     metrics = {m.label: m for m in at.metric}
     assert metrics["Reports"].delta == f"+{N_REPORTS}"
     assert metrics["Reports"].proto.delta_description == "vs previous period"
@@ -187,7 +163,7 @@ def test_overview_switches_to_english(store):
 
 
 def test_overview_with_no_layer_chosen_asks_for_one(store):
-    at = _run()
+    at = run_page(PAGE)
     at.sidebar.multiselect[0].set_value([]).run()
     assert not at.exception
     assert any("未选择图层" in i.value for i in at.info)

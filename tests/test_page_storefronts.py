@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
-from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
@@ -19,13 +17,11 @@ from hotspot import assets
 from hotspot.store import schema
 from hotspot.store.engine import open_store
 from hotspot.store.frames import insert_frame
-from tests.app_store import prepare_store
+from tests.app_store import URL_RE, map_args, page_text, prepare_store, run_page
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PAGE = "pages/storefronts.py"
 #: The town's zone 1 (老王烧烤, W01) has this responsible phone; zone 2's is a landline.
 PHONES = ("13800138000", "010-66668888")
-URL_RE = re.compile(r"https?://[^\s\"'`)<>\\]+")
 ZONE_2 = shapely.box(116.3150, 39.7850, 116.3152, 39.78505)
 
 
@@ -74,48 +70,12 @@ def store(tmp_path, monkeypatch) -> str:
     return url
 
 
-def _run(page: str = PAGE):
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(APP, default_timeout=60)
-    at.run()
-    at.switch_page(page).run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
-
-
-def _nodes(node):
-    for child in getattr(node, "children", {}).values():
-        yield child
-        yield from _nodes(child)
-
-
-def page_text(at) -> str:
-    """Everything the page sends to the browser: each element's message, tables as CSV."""
-    parts = []
-    for node in _nodes(at._tree):
-        proto = getattr(node, "proto", None)
-        if proto is not None:
-            parts.append(str(proto))
-        if type(node).__name__ == "Dataframe":
-            parts.append(node.value.to_csv())
-    return "\n".join(parts)
-
-
-def _map_args(at) -> dict:
-    for node in _nodes(at._tree):
-        proto = getattr(node, "proto", None)
-        if proto is not None and "st_folium" in getattr(proto, "component_name", ""):
-            return json.loads(proto.json_args)
-    raise AssertionError("no st_folium map on the page")
-
-
 def _escaped(text: str) -> str:
     return json.dumps(text)[1:-1]
 
 
 def test_storefront_page_counts_zones_per_class_and_lists_the_worst_shop(store):
-    at = _run()
+    at = run_page(PAGE)
     assert at.header[0].value == "门前三包"
     metrics = {m.label: m.value for m in at.metric}
     assert metrics == {"责任区": "2", "达标": "1", "一项未达标": "0", "两项及以上未达标": "1"}
@@ -130,7 +90,7 @@ def test_storefront_page_counts_zones_per_class_and_lists_the_worst_shop(store):
 
 
 def test_storefront_page_shows_no_unmasked_phone_anywhere(store):
-    text = page_text(_run())
+    text = page_text(run_page(PAGE))
     assert PHONES[0] not in text and "66668888" not in text
     assert "138****8000" in text and "****8888" in text
     assert "王*" in text
@@ -147,7 +107,7 @@ def test_storefront_map_draws_zones_legend_and_violations_offline(store, monkeyp
         return real(communities, grid_cells, reports, *args, **kwargs)
 
     monkeypatch.setattr(layers.hotmap, "build_map", spy)
-    args = _map_args(_run())
+    args = map_args(run_page(PAGE))
     violations, kwargs = calls[-1]  # the first run drew the overview page
     assert sorted(violations["id"]) == [1, 2, 3]  # the three reports in zone 1
     assert [layer.layer_name for layer in kwargs["extra"]] == ["门前三包责任区"]
@@ -163,18 +123,18 @@ def test_storefront_map_draws_zones_legend_and_violations_offline(store, monkeyp
 
 
 def test_storefront_page_follows_the_sidebar_community(store):
-    at = _run()
+    at = run_page(PAGE)
     at.selectbox(key="f_community").set_value("E02").run()
     assert not at.exception
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["责任区"] == "1" and metrics["达标"] == "1"
     assert at.dataframe[0].value.empty
-    script = _map_args(at)["script"]
+    script = map_args(at)["script"]
     assert _escaped("东苑花店") in script and _escaped("老王烧烤") not in script
 
 
 def test_storefront_page_switches_to_english(store):
-    at = _run()
+    at = run_page(PAGE)
     at.sidebar.segmented_control[0].set_value("en").run()
     assert not at.exception
     assert at.header[0].value == "Storefront zones"
@@ -185,4 +145,4 @@ def test_storefront_page_switches_to_english(store):
         "Two or more lapses",
     }
     assert at.dataframe[0].value["Shop"].tolist() == ["老王烧烤"]
-    assert "Storefront zones" in _map_args(at)["script"]
+    assert "Storefront zones" in map_args(at)["script"]

@@ -45,6 +45,8 @@ _FILL_ORDER = (
     schema.patrol,
     schema.report,
     schema.report_event,
+    schema.operation,
+    schema.operation_cell,
 )
 
 
