@@ -340,3 +340,18 @@ def test_choosing_a_cluster_fills_it_and_both_plan_downloads_work(page, hot_serv
     assert "集中整治" in text and "<script" not in text
     assert not re.search(r"href=[\"']https?:", text)
     assert page.aborted == []
+
+
+def test_the_community_ledger_downloads_as_a_masked_csv_excel_can_read(page, hot_server):
+    # W01 holds the planted reports, whose reporter phone is 13912345678
+    page.goto(hot_server + "/grid?community=W01", wait_until="domcontentloaded")
+    button = page.get_by_test_id("stDownloadButton").filter(has_text="下载台账").locator("button")
+    button.wait_for(timeout=60_000)
+    with page.expect_download() as download:
+        button.click()
+    raw = Path(download.value.path()).read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs for Chinese text
+    text = raw.decode("utf-8-sig")
+    assert "139****5678" in text and "13912345678" not in text
+    assert len(pd.read_csv(download.value.path(), encoding="utf-8-sig")) >= 200
+    assert page.aborted == []
