@@ -230,7 +230,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from hotspot import analysis
-    from hotspot.intake.export import DEMO_NOTICE, _neutralise_formulas
+    from hotspot.intake.export import DEMO_NOTICE, neutralise_formulas
     from hotspot.store.engine import open_store
     from hotspot.store.frames import read_meta
 
@@ -243,7 +243,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     table = analysis.plan_table(engine, _filters(args), res=args.res, k=args.k)
     # Only text can smuggle a formula; numbers (a -1 hour) stay numbers.
     text = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])]
-    table[text] = _neutralise_formulas(table[text])
+    table[text] = neutralise_formulas(table[text])
     if read_meta(engine).get("demo") == "true":
         table["data_notice"] = DEMO_NOTICE
     if suffix == ".xlsx":

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from geo.cells import GRID_RES, cell_parents, cells_to_strings
 from hotspot.filters import ReportFilter
-from hotspot.intake.export import _neutralise_formulas
+from hotspot.intake.export import neutralise_formulas
 from hotspot.privacy import mask_name, mask_phone
 from hotspot.store.frames import read_communities, read_grid_cells, read_reports
 from hotspot.taxonomy import OPEN_STATUSES, SOURCES, STATUS_NAMES, load_categories
@@ -345,7 +345,7 @@ def ledger_csv(table: pd.DataFrame, *, notice: str | None = None) -> bytes:
         if pd.api.types.is_datetime64_any_dtype(values):
             values = values.dt.strftime("%Y-%m-%d %H:%M")
         plain[column] = values.astype(object).where(values.notna(), None)
-    plain = _neutralise_formulas(plain)
+    plain = neutralise_formulas(plain)
     if notice:
         plain["data_notice"] = notice
     return plain.to_csv(index=False).encode("utf-8-sig")

@@ -21,7 +21,7 @@ from sqlalchemy import Engine
 from geo.cells import cell_boundaries, cell_parents, cell_resolutions, cells_from_strings
 from geo.crs import to_metric
 from hotspot.analysis import PLAN_COLUMNS, PLAN_HEADERS_ZH
-from hotspot.intake.export import _neutralise_formulas
+from hotspot.intake.export import neutralise_formulas
 from hotspot.store import frames
 from hotspot.taxonomy import STATUS_NAMES
 
@@ -141,7 +141,7 @@ def _safe_text(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.astype(object).where(frame.notna(), None)
     text = [c for c in frame.columns if frame[c].map(lambda v: isinstance(v, str)).any()]
     if text:
-        frame[text] = _neutralise_formulas(frame[text])
+        frame[text] = neutralise_formulas(frame[text])
         for column in text:
             frame[column] = frame[column].map(
                 lambda v: ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v

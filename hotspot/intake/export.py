@@ -15,7 +15,14 @@ from hotspot.errors import UserError
 from hotspot.filters import ReportFilter
 from hotspot.store import frames
 
-__all__ = ["DEMO_NOTICE", "EXPORT_COLUMNS", "EXPORT_FORMATS", "export_reports", "guess_format"]
+__all__ = [
+    "DEMO_NOTICE",
+    "EXPORT_COLUMNS",
+    "EXPORT_FORMATS",
+    "export_reports",
+    "guess_format",
+    "neutralise_formulas",
+]
 
 #: Properties of every exported report, in order.
 EXPORT_COLUMNS = [
@@ -82,9 +89,24 @@ def _plain_columns(reports: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text cells a spreadsheet would run as a formula (= + - @ ...), prefixed with ``'``.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy; numeric and datetime columns are left as they are (a number is no formula).
+    """
     frame = frame.copy()
     for column in frame.columns:
+        if pd.api.types.is_numeric_dtype(frame[column]) or pd.api.types.is_datetime64_any_dtype(
+            frame[column]
+        ):
+            continue
         text = frame[column].astype("string")
         risky = text.str.startswith(_FORMULA_PREFIXES).fillna(False).to_numpy(dtype=bool)
         if risky.any():
@@ -137,7 +159,7 @@ def export_reports(
     if fmt == "geojson":
         _write_geojson(reports, plain, path, notice)
     else:
-        table = _neutralise_formulas(plain)
+        table = neutralise_formulas(plain)
         if notice:
             table["data_notice"] = notice
         table.to_csv(path, index=False, encoding="utf-8-sig")
