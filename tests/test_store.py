@@ -11,7 +11,7 @@ from sqlalchemy import inspect, text
 
 from geo.cells import cells_from_points
 from hotspot.config import database_url
-from hotspot.store import schema
+from hotspot.store import frames, schema
 from hotspot.store.engine import current_revision, head_revision, make_engine, migrate, open_store
 from hotspot.store.frames import insert_frame, read_events, read_meta, read_reports, write_meta
 
@@ -160,3 +160,29 @@ def test_events_are_read_oldest_first(town_engine):
     events = read_events(town_engine, report_id=1)
     assert events["to_status"].tolist() == ["new", "closed"]
     assert events["from_status"].isna().tolist() == [True, False]
+
+
+def test_the_arrow_read_equals_the_row_read_even_when_a_column_starts_null(
+    town_engine, monkeypatch
+):
+    # 3,000 reports whose closed_at and address are NULL before the last ten: a column
+    # type guessed from the first rows only would break on the later text.
+    base = _two_reports().iloc[[0]]
+    many = base.loc[base.index.repeat(3010)].reset_index(drop=True)
+    many["id"] = np.arange(1, 3011)
+    many["external_id"] = [f"DX{i}" for i in range(3010)]
+    late = many.index >= 3000
+    many["closed_at"] = many["closed_at"].where(late)
+    many["address"] = many["address"].where(late)
+    many["relapse_of"] = None
+    with town_engine.begin() as conn:
+        insert_frame(conn, schema.report, many)
+    fast = read_reports(town_engine)
+    monkeypatch.setattr("hotspot.store.frames._read_frame_arrow", frames._read_frame)
+    slow = read_reports(town_engine)
+    assert fast.dtypes.astype(str).to_dict() == slow.dtypes.astype(str).to_dict()
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(fast.drop(columns="geometry")), pd.DataFrame(slow.drop(columns="geometry"))
+    )
+    assert fast.geometry.geom_equals(slow.geometry).all()
+    assert fast["closed_at"].notna().sum() == 10
