@@ -99,6 +99,12 @@ def pages() -> list:
             icon=":material/map:",
             url_path="issue-map",
         ),
+        st.Page(
+            "pages/report.py",
+            title=t("问题上报", "Report an issue"),
+            icon=":material/add_location_alt:",
+            url_path="report-issue",
+        ),
     ]
 
 

@@ -104,8 +104,18 @@ def _build_parser() -> argparse.ArgumentParser:
 
     imp = commands.add_parser("import", help="import reports from a file")
     imp.add_argument("file", type=Path)
-    imp.add_argument("--crs", default="wgs84", help="wgs84, gcj02, bd09, cgcs2000 or EPSG:nnnn")
-    imp.add_argument("--format", dest="fmt", help="csv or xlsx (default: from the file name)")
+    imp.add_argument(
+        "--crs",
+        help="coordinates' system: wgs84, gcj02, bd09, cgcs2000 or EPSG:nnnn "
+        "(default: what a GeoJSON/GeoPackage file declares, else wgs84)",
+    )
+    imp.add_argument(
+        "--format",
+        dest="fmt",
+        help="csv, xlsx, geojson, open311 or gpkg (default: from the file name; "
+        ".json is Open311 when it holds a list, else GeoJSON)",
+    )
+    imp.add_argument("--layer", help="the GeoPackage layer to read (default: reports)")
     imp.add_argument("--skip-invalid", action="store_true", help="import the good rows only")
     imp.add_argument("--dry-run", action="store_true", help="validate, write nothing")
     imp.add_argument(
@@ -120,7 +130,12 @@ def _build_parser() -> argparse.ArgumentParser:
 
     exp = commands.add_parser("export", help="export reports to a file")
     exp.add_argument("file", type=Path)
-    exp.add_argument("--format", dest="fmt", help="geojson or csv (default: from the file name)")
+    exp.add_argument(
+        "--format",
+        dest="fmt",
+        help="geojson, gpkg, csv, xlsx or open311 (default: from the file name; "
+        ".json is GeoJSON, NAME.open311.json Open311)",
+    )
     _add_filters(exp)
     _add_db(exp)
 
@@ -179,6 +194,7 @@ def _cmd_import(args: argparse.Namespace) -> int:
         skip_invalid=args.skip_invalid,
         dry_run=args.dry_run,
         overrides=dict(args.map),
+        layer=args.layer,
     )
     verb = "would import" if result.dry_run else "imported"
     line = (
@@ -186,6 +202,10 @@ def _cmd_import(args: argparse.Namespace) -> int:
         f"already imported {result.already_imported}, "
         f"duplicates {result.duplicates}, relapses {result.relapses}"
     )
+    if result.footprints:
+        line += f", footprints {result.footprints}"
+    if result.crs != "wgs84":
+        line += f" (coordinates read as {result.crs})"
     if result.rejects_file:
         line += f"; rejected rows in {result.rejects_file}"
     print(line)

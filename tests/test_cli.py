@@ -41,7 +41,8 @@ def test_import_and_export_through_the_console_script(town_db, tmp_path):
 
 
 def test_a_rejected_file_exits_2_with_one_line_and_writes_the_rejects(town_db, tmp_path):
-    source = write_csv(tmp_path / "in.csv", [canonical_row(1), canonical_row(2, lat="北纬39")])
+    rows = [canonical_row(1), canonical_row(2, lat="北纬三十九度")]
+    source = write_csv(tmp_path / "in.csv", rows)
     line = assert_one_line_error(run_cli("import", source, "--db", town_db))
     assert "1 of 2 rows rejected, nothing imported" in line
     assert "row 3, lat: not a number" in line

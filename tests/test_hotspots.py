@@ -334,7 +334,9 @@ def test_cli_hotspots_user_mistakes_exit_2_with_one_line(tmp_path, capsys, extra
 
 
 def test_cli_hotspots_bad_rows_in_the_input_exit_2_with_one_line(tmp_path, capsys):
-    source = write_csv(tmp_path / "in.csv", [canonical_row(1), canonical_row(2, lat="北纬39")])
+    source = write_csv(
+        tmp_path / "in.csv", [canonical_row(1), canonical_row(2, lat="北纬三十九度")]
+    )
     assert main(["hotspots", "--input", str(source), "--out", str(tmp_path / "o.csv")]) == 2
     assert "row 3, lat: not a number" in one_line_error(capsys)
 

@@ -28,7 +28,14 @@ from hotspot.operations import (
     record_operation,
 )
 from hotspot.store import schema
-from hotspot.store.engine import MIGRATIONS_DIR, current_revision, make_engine, migrate, open_store
+from hotspot.store.engine import (
+    MIGRATIONS_DIR,
+    current_revision,
+    head_revision,
+    make_engine,
+    migrate,
+    open_store,
+)
 from hotspot.store.frames import clear_store, insert_frame, read_meta
 
 RES = 9
@@ -139,7 +146,7 @@ def test_a_0002_store_upgrades_to_0003_with_its_data_and_the_declared_schema(tmp
     assert "operation" not in inspect(engine).get_table_names()
 
     engine = open_store(url)
-    assert current_revision(engine) == "0003"
+    assert current_revision(engine) == head_revision()
     assert read_meta(engine) == {"demo": "true"}
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), schema.metadata) == []
@@ -149,7 +156,7 @@ def test_a_0002_store_upgrades_to_0003_with_its_data_and_the_declared_schema(tmp
 
 def test_downgrading_0003_drops_only_the_operation_tables(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
-    migrate(engine)
+    migrate(engine, "0003")
     before = set(inspect(engine).get_table_names())
     command.downgrade(_alembic(engine), "0002")
     assert current_revision(engine) == "0002"

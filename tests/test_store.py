@@ -162,7 +162,7 @@ def test_events_are_read_oldest_first(town_engine):
     assert events["from_status"].isna().tolist() == [True, False]
 
 
-def test_the_arrow_read_equals_the_row_read_even_when_a_column_starts_null(
+def test_the_raw_read_equals_the_sqlalchemy_read_even_when_a_column_starts_null(
     town_engine, monkeypatch
 ):
     # 3,000 reports whose closed_at and address are NULL before the last ten: a column
@@ -178,7 +178,7 @@ def test_the_arrow_read_equals_the_row_read_even_when_a_column_starts_null(
     with town_engine.begin() as conn:
         insert_frame(conn, schema.report, many)
     fast = read_reports(town_engine)
-    monkeypatch.setattr("hotspot.store.frames._read_frame_arrow", frames._read_frame)
+    monkeypatch.setattr("hotspot.store.frames._read_frame_raw", frames._read_frame)
     slow = read_reports(town_engine)
     assert fast.dtypes.astype(str).to_dict() == slow.dtypes.astype(str).to_dict()
     pd.testing.assert_frame_equal(

@@ -1,26 +1,30 @@
-"""Exporting reports: GeoJSON and CSV with the exchange columns."""
+"""Exporting reports: GeoJSON, GeoPackage, CSV, XLSX and Open311, all with the same filters."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
+import openpyxl
 import pandas as pd
 import shapely
 from sqlalchemy import Engine
 
 from geo.cells import cells_to_strings
+from hotspot import taxonomy
 from hotspot.errors import UserError
 from hotspot.filters import ReportFilter
+from hotspot.intake.features import FOOTPRINT_COLUMN
+from hotspot.intake.formats import EXPORT_FORMATS, XLSX_HEADERS, export_format
 from hotspot.store import frames
 
 __all__ = [
     "DEMO_NOTICE",
     "EXPORT_COLUMNS",
     "EXPORT_FORMATS",
+    "XLSX_MAX_ROWS",
+    "exchange_table",
     "export_reports",
-    "guess_format",
     "neutralise_formulas",
 ]
 
@@ -54,27 +58,11 @@ EXPORT_COLUMNS = [
     "duplicate_of",
     "relapse_of",
 ]
-EXPORT_FORMATS = ("geojson", "csv")
 DEMO_NOTICE = "演示数据（虚构） demo data (synthetic)"
-_SUFFIXES = {".geojson": "geojson", ".json": "geojson", ".csv": "csv"}
+#: Data rows an XLSX sheet holds under its header.
+XLSX_MAX_ROWS = 1_048_575
 # A spreadsheet runs a cell that starts with one of these as a formula.
 _FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def guess_format(path: Path, fmt: str | None, *, allowed: tuple[str, ...]) -> str:
-    """The file format: ``fmt`` if given, else from the file name.
-
-    Raises
-    ------
-    UserError
-        Unknown or unsupported format.
-    """
-    name = (fmt or _SUFFIXES.get(path.suffix.lower(), "")).lower()
-    if not name:
-        raise UserError(f"{path.name}: cannot tell the format from the name; give --format")
-    if name not in allowed:
-        raise UserError(f"format {name!r} is not supported here; use one of {', '.join(allowed)}")
-    return name
 
 
 def _plain_columns(reports: pd.DataFrame) -> pd.DataFrame:
@@ -114,24 +102,59 @@ def neutralise_formulas(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _write_geojson(reports, plain: pd.DataFrame, path: Path, notice: str | None) -> None:
-    geometries = shapely.to_geojson(reports.geometry.to_numpy())
-    with path.open("w", encoding="utf-8") as out:
-        header = {"type": "FeatureCollection", "crs_note": "WGS84 (EPSG:4326)"}
-        if notice:
-            header["notice"] = notice
-        out.write(json.dumps(header, ensure_ascii=False)[:-1] + ', "features": [\n')
-        records = plain.to_dict(orient="records")
-        for i, (props, geometry) in enumerate(zip(records, geometries, strict=True)):
-            props = {
-                k: (None if isinstance(v, float) and np.isnan(v) else v) for k, v in props.items()
-            }
-            sep = ",\n" if i else ""
-            out.write(
-                f'{sep}{{"type": "Feature", "geometry": {geometry}, '
-                f'"properties": {json.dumps(props, ensure_ascii=False)}}}'
-            )
-        out.write("\n]}\n")
+def exchange_table(reports: pd.DataFrame) -> pd.DataFrame:
+    """The exchange columns of reports, typed (numbers, datetimes; the H3 cell as text).
+
+    Parameters
+    ----------
+    reports : pandas.DataFrame
+        As :func:`hotspot.store.frames.read_reports` gives them.
+
+    Returns
+    -------
+    pandas.DataFrame
+        :data:`EXPORT_COLUMNS`, in order.
+    """
+    table = pd.DataFrame(index=reports.index)
+    for column in EXPORT_COLUMNS:
+        table[column] = reports[column]
+    table["cell"] = cells_to_strings(reports["cell"].to_numpy(dtype=np.int64))
+    return table.reset_index(drop=True)
+
+
+def _footprints_wkt(geometries: np.ndarray) -> np.ndarray:
+    """Polygons as WKT (None for points): footprints for the CSV and XLSX exports."""
+    out = np.full(len(geometries), None, dtype=object)
+    polygonal = np.isin(shapely.get_type_id(geometries), (3, 6))
+    out[polygonal] = shapely.to_wkt(geometries[polygonal], rounding_precision=-1)
+    return out
+
+
+def _write_xlsx(reports: pd.DataFrame, path: Path, notice: str | None) -> None:
+    if len(reports) > XLSX_MAX_ROWS:
+        raise UserError(
+            f"{len(reports):,} reports do not fit an XLSX sheet ({XLSX_MAX_ROWS:,} rows); "
+            "narrow the filters or export CSV"
+        )
+    table = exchange_table(reports)
+    statuses = {code: zh for code, (zh, _) in taxonomy.STATUS_NAMES.items()}
+    sources = {code: zh for code, (zh, _) in taxonomy.SOURCES.items()}
+    layers = {code: zh for code, (zh, _) in taxonomy.LAYER_NAMES.items()}
+    for column, names in (("status", statuses), ("source", sources), ("layer", layers)):
+        table[column] = table[column].map(names).fillna(table[column]).astype(object)
+    table[FOOTPRINT_COLUMN] = _footprints_wkt(reports.geometry.to_numpy())
+    table = neutralise_formulas(table)
+    if notice:
+        table["data_notice"] = notice
+    # openpyxl's write-only mode streams the rows: three times faster than pandas' writer
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("问题清单")
+    sheet.freeze_panes = "A2"
+    sheet.append([XLSX_HEADERS.get(c, c) for c in table.columns])
+    columns = [table[c].astype(object).where(table[c].notna(), None) for c in table.columns]
+    for row in zip(*(c.to_numpy() for c in columns), strict=True):
+        sheet.append(row)
+    book.save(path)
 
 
 def export_reports(
@@ -144,22 +167,44 @@ def export_reports(
     engine : sqlalchemy.Engine
     path : pathlib.Path
     fmt : str, optional
-        ``geojson`` or ``csv``; guessed from the name when omitted.
+        One of :data:`EXPORT_FORMATS` (geojson, gpkg, csv, xlsx, open311); guessed
+        from the name when omitted.
     filters : ReportFilter, optional
 
     Returns
     -------
     int
         Reports written.
+
+    Raises
+    ------
+    UserError
+        Unknown format, a missing directory, or too many reports for XLSX.
     """
-    fmt = guess_format(path, fmt, allowed=EXPORT_FORMATS)
+    from hotspot.intake.geojson import write_geojson
+    from hotspot.intake.gpkg import gpkg_layers, write_gpkg
+    from hotspot.intake.open311 import write_open311
+
+    fmt = export_format(path, fmt)
+    if not path.parent.is_dir():
+        raise UserError(f"{path}: no such directory {path.parent}")
+    filters = filters or ReportFilter()
     reports = frames.read_reports(engine, filters)
     notice = DEMO_NOTICE if frames.read_meta(engine).get("demo") == "true" else None
-    plain = _plain_columns(reports)
+    geometries = reports.geometry.to_numpy()
     if fmt == "geojson":
-        _write_geojson(reports, plain, path, notice)
+        write_geojson(geometries, _plain_columns(reports), path, notice=notice)
+    elif fmt == "open311":
+        write_open311(reports, geometries, _plain_columns(reports), path, notice=notice)
+    elif fmt == "gpkg":
+        layers = gpkg_layers(engine, reports, exchange_table(reports), filters)
+        write_gpkg(path, layers, notice=notice)
+    elif fmt == "xlsx":
+        _write_xlsx(reports, path, notice)
     else:
-        table = neutralise_formulas(plain)
+        table = _plain_columns(reports)
+        table[FOOTPRINT_COLUMN] = _footprints_wkt(geometries)
+        table = neutralise_formulas(table)
         if notice:
             table["data_notice"] = notice
         table.to_csv(path, index=False, encoding="utf-8-sig")

@@ -18,17 +18,28 @@ from sqlalchemy import Engine, func, select
 from geo.crs import normalize_crs
 from geo.relapse import find_duplicates, find_relapses
 from hotspot.errors import UserError
-from hotspot.intake.reports import (
-    FIRST_DATA_ROW,
-    map_columns,
-    repeated_id_rows,
-    validate_reports,
+from hotspot.intake.export import neutralise_formulas
+from hotspot.intake.features import (
+    choose_crs,
+    coordinate_columns,
+    place_geometries,
+    refusals,
+    settle_geometries,
 )
-from hotspot.intake.tables import read_csv_table
+from hotspot.intake.formats import XLSX_HEADERS, read_report_source, read_report_table
+from hotspot.intake.reports import map_columns, repeated_id_rows, validate_reports
 from hotspot.store import frames, schema
 from hotspot.store.bulk import BulkLoader
 
-__all__ = ["ImportResult", "RejectedFile", "import_reports", "read_report_table", "rejects_path"]
+__all__ = [
+    "ImportResult",
+    "RejectedFile",
+    "find_matches",
+    "import_reports",
+    "next_report_id",
+    "read_report_table",
+    "rejects_path",
+]
 
 log = logging.getLogger(__name__)
 _ID_CHUNK = 5_000
@@ -59,39 +70,13 @@ class ImportResult:
     relapses: int = 0
     duplicates: int = 0
     timings: dict[str, float] = field(default_factory=dict)
+    crs: str = "wgs84"
+    footprints: int = 0
 
 
 def rejects_path(path: Path) -> Path:
     """Where the rejected rows of ``path`` are written: ``FILE.rejects.csv`` beside it."""
     return path.with_name(path.name + ".rejects.csv")
-
-
-def read_report_table(path: Path, fmt: str | None = None) -> pd.DataFrame:
-    """Read a tabular report file (CSV or XLSX) into a frame of strings.
-
-    Parameters
-    ----------
-    path : pathlib.Path
-    fmt : str, optional
-        ``csv`` or ``xlsx``; guessed from the file name when omitted.
-
-    Returns
-    -------
-    pandas.DataFrame
-    """
-    if not path.is_file():
-        raise UserError(f"{path}: no such file")
-    fmt = (fmt or path.suffix.lstrip(".") or "csv").lower()
-    if fmt in ("csv", "txt"):
-        return read_csv_table(path)
-    if fmt in ("xlsx", "xlsm"):
-        try:
-            frame = pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
-        except Exception as exc:  # openpyxl raises many kinds for a broken workbook
-            raise UserError(f"{path.name}: not a readable XLSX workbook ({exc})") from None
-        frame.columns = [str(c).strip() for c in frame.columns]
-        return frame
-    raise UserError(f"{path.name}: unsupported import format {fmt!r}; use csv or xlsx")
 
 
 def _existing_ids(engine: Engine, ids: list[str]) -> frozenset[str]:
@@ -115,11 +100,12 @@ def import_reports(
     engine: Engine,
     path: Path,
     *,
-    crs: str = "wgs84",
+    crs: str | None = None,
     fmt: str | None = None,
     skip_invalid: bool = False,
     dry_run: bool = False,
     overrides: Mapping[str, str] | None = None,
+    layer: str | None = None,
 ) -> ImportResult:
     """Import a report file; all or nothing unless ``skip_invalid``.
 
@@ -127,16 +113,21 @@ def import_reports(
     ----------
     engine : sqlalchemy.Engine
     path : pathlib.Path
-    crs : str, default "wgs84"
-        Coordinate system of the file's lng/lat.
+    crs : str, optional
+        Coordinate system of the file's coordinates (lng/lat, points, polygons); by
+        default what the file declares (GeoJSON ``crs``, GeoPackage SRS), else WGS84.
+        A file declaring WGS84 may be read as GCJ-02 or BD-09; other contradictions
+        with the file are refused.
     fmt : str, optional
-        File format, guessed from the name when omitted.
+        csv, xlsx, geojson, open311 or gpkg; guessed from the name when omitted.
     skip_invalid : bool, default False
         Import the good rows of a file that has bad ones.
     dry_run : bool, default False
         Validate only; write nothing to the store.
     overrides : mapping, optional
         field -> header (``--map``).
+    layer : str, optional
+        The GeoPackage layer to read.
 
     Returns
     -------
@@ -149,10 +140,11 @@ def import_reports(
     UserError
         The file cannot be read at all.
     """
-    try:
-        crs = normalize_crs(crs)
-    except ValueError as exc:
-        raise UserError(str(exc)) from None
+    if crs is not None:
+        try:
+            crs = normalize_crs(crs)
+        except ValueError as exc:
+            raise UserError(str(exc)) from None
     with _collector_paused():
         return _import(
             engine,
@@ -162,6 +154,7 @@ def import_reports(
             skip_invalid=skip_invalid,
             dry_run=dry_run,
             overrides=overrides,
+            layer=layer,
         )
 
 
@@ -182,16 +175,20 @@ def _import(
     engine: Engine,
     path: Path,
     *,
-    crs: str,
+    crs: str | None,
     fmt: str | None,
     skip_invalid: bool,
     dry_run: bool,
     overrides: Mapping[str, str] | None,
+    layer: str | None,
 ) -> ImportResult:
     clock = _Stopwatch()
-    raw = read_report_table(path, fmt)
-    if raw.empty:
+    source = read_report_source(path, fmt, layer=layer)
+    crs = choose_crs(crs, source.declared_crs, name=path.name)
+    if source.table.empty:
         raise UserError(f"{path.name}: no data rows under the header")
+    placed = place_geometries(source, crs, columns=coordinate_columns(source.table, overrides))
+    raw = placed.table
     mapping = map_columns(raw, overrides)
     clock.lap("read")
     communities = frames.read_communities(engine)
@@ -211,7 +208,8 @@ def _import(
         "existing_ids": _existing_ids(engine, ids[ids != ""].unique().tolist()),
     }
     # Repeated ids are found over the whole file, so that chunks can be checked alone.
-    repeats = repeated_id_rows(ids)
+    first_row = source.first_row
+    repeats = repeated_id_rows(ids, first_row=first_row)
     clock.lap("lookup")
 
     # Check the file a chunk at a time and hand each chunk's good rows to the loader,
@@ -219,7 +217,8 @@ def _import(
     # anywhere (without --skip-invalid) stops the writing and rolls all of it back.
     # Relapses and duplicates are then found among all the good rows at once (a file
     # need not be in date order) while the loader rebuilds the indexes, and set on the
-    # loaded rows in the same transaction.
+    # loaded rows in the same transaction. A footprint's geometry is its polygon, and
+    # its lng/lat (matched for relapses and duplicates) its representative point.
     rejects, checked, already = [], [], 0
     loader = None if dry_run else BulkLoader(engine, schema.report, expected_rows=len(raw))
     with loader or nullcontext():
@@ -227,11 +226,16 @@ def _import(
             chunk = validate_reports(
                 raw.iloc[start : start + _CHUNK],
                 **context,
-                first_row=FIRST_DATA_ROW + start,
+                first_row=first_row + start,
                 repeats=repeats[start : start + _CHUNK],
             )
-            rejects.append(chunk.rejects)
-            checked.append(chunk.reports.drop(columns="row"))
+            rows = (first_row + start, first_row + min(start + _CHUNK, len(raw)))
+            good, bad = settle_geometries(
+                chunk.reports, chunk.rejects, placed, first_row=first_row, rows=rows
+            )
+            good, bad = _carry_exchange_columns(good, bad, raw, first_row=first_row, crs=crs)
+            rejects.append(bad)
+            checked.append(good.drop(columns="row"))
             already += chunk.already_imported
             clean = not any(len(r) for r in rejects)
             if loader is not None and (skip_invalid or clean):
@@ -243,15 +247,17 @@ def _import(
         out = _write_rejects(path, rejects)
         if rejected_rows and not skip_invalid:
             first = rejects.iloc[0]
+            unit = source.unit
             raise RejectedFile(
-                f"{path.name}: {rejected_rows} of {len(raw)} rows rejected, nothing imported "
-                f"(first: row {first['row']}, {first['field']}: {first['reason']}); "
-                f"every rejected row is in {out.name}; use --skip-invalid to import the good rows"
+                f"{path.name}: {rejected_rows} of {len(raw)} {unit}s rejected, nothing imported "
+                f"(first: {unit} {first['row']}, {first['field']}: {first['reason']}); "
+                f"every rejected {unit} is in {out.name}; use --skip-invalid to import the good "
+                f"{unit}s"
             )
         if loader is not None:
             loader.start_indexing()
-        first_id = loader.first_id if loader is not None else _next_id(engine)
-        relapse_of, duplicate_of = _find_matches(engine, checked, first_id=first_id)
+        first_id = loader.first_id if loader is not None else next_report_id(engine)
+        relapse_of, duplicate_of = find_matches(engine, checked, first_id=first_id)
         flagged = np.flatnonzero((relapse_of >= 0) | (duplicate_of >= 0))
         if loader is not None:
             loader.update(
@@ -274,15 +280,93 @@ def _import(
         relapses=relapses,
         duplicates=duplicates,
         timings=clock.laps,
+        crs=crs,
+        footprints=sum(int(c["area_m2"].notna().sum()) for c in checked if "area_m2" in c),
     )
 
 
-def _next_id(engine: Engine) -> int:
+# Exchange columns an import keeps from our own exports (CSV/GeoJSON/GPKG names, XLSX
+# headers): the original coordinates of a report imported from another system, and the
+# area demolished. Only read from a WGS84 file: otherwise the file's coordinates are
+# the original ones.
+_EXCHANGE = ("orig_x", "orig_y", "orig_crs", "demolished_m2")
+
+
+def _carry_exchange_columns(
+    reports: pd.DataFrame, rejects: pd.DataFrame, raw: pd.DataFrame, *, first_row: int, crs: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    headers = {str(h).strip().casefold(): h for h in raw.columns}
+    found = {
+        name: headers.get(name) or headers.get(XLSX_HEADERS[name].casefold()) for name in _EXCHANGE
+    }
+    found = {name: header for name, header in found.items() if header is not None}
+    if crs != "wgs84" or not found or reports.empty:
+        return reports, rejects
+    positions = reports["row"].to_numpy(dtype=np.int64) - first_row
+    values = {name: raw[header].iloc[positions].str.strip() for name, header in found.items()}
+    problems = []
+    numbers = {}
+    for name in ("orig_x", "orig_y", "demolished_m2"):
+        if name in values:
+            parsed = pd.to_numeric(values[name], errors="coerce").to_numpy(dtype=np.float64)
+            bad = (values[name] != "").to_numpy() & ~np.isfinite(parsed)
+            if name == "demolished_m2":
+                bad |= parsed < 0
+            problems.append(
+                refusals(
+                    positions[bad],
+                    first_row,
+                    name,
+                    values[name][bad],
+                    "not a number ≥ 0" if name == "demolished_m2" else "not a number",
+                )
+            )
+            numbers[name] = parsed
+    if {"orig_x", "orig_y", "orig_crs"} <= set(values):
+        names = values["orig_crs"]
+        known = {}
+        for name in names[names != ""].unique().tolist():
+            try:
+                known[name] = normalize_crs(name)
+            except ValueError:
+                known[name] = None
+        system = names.map(known).to_numpy(dtype=object)
+        unknown = (names != "").to_numpy() & pd.isna(system)
+        problems.append(
+            refusals(
+                positions[unknown],
+                first_row,
+                "orig_crs",
+                names[unknown],
+                "unknown coordinate system",
+            )
+        )
+        usable = ~pd.isna(system) & np.isfinite(numbers["orig_x"]) & np.isfinite(numbers["orig_y"])
+        if usable.any():
+            reports = reports.copy()
+            reports["orig_crs"] = reports["orig_crs"].astype(object)
+            for name, column in (("orig_x", numbers["orig_x"]), ("orig_y", numbers["orig_y"])):
+                reports[name] = np.where(usable, column, reports[name].to_numpy(dtype=np.float64))
+            reports.loc[usable, "orig_crs"] = system[usable]
+    if "demolished_m2" in numbers:
+        reports = reports.assign(demolished_m2=numbers["demolished_m2"])
+    problems = [p for p in problems if len(p)]
+    if problems:
+        bad_rows = pd.concat(problems)["row"].to_numpy()
+        keep = ~np.isin(reports["row"].to_numpy(), bad_rows)
+        reports = reports[keep]
+        rejects = pd.concat([rejects, *problems], ignore_index=True)
+        rejects = rejects.sort_values(["row", "field"], kind="stable").reset_index(drop=True)
+    return reports, rejects
+
+
+def next_report_id(engine: Engine) -> int:
+    """The id the next report written to the store gets."""
     with engine.connect() as conn:
         return int(conn.execute(select(func.max(schema.report.c.id))).scalar() or 0) + 1
 
 
-def _find_matches(
+def find_matches(
     engine: Engine, checked: list[pd.DataFrame], *, first_id: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """The ``relapse_of`` and ``duplicate_of`` ids of the good rows of a file (-1: none).
@@ -323,7 +407,8 @@ def _find_matches(
 def _write_rejects(path: Path, rejects: pd.DataFrame) -> Path:
     out = rejects_path(path)
     if len(rejects):
-        rejects.to_csv(out, index=False, encoding="utf-8-sig")
+        # users open this in Excel: a rejected value may well be a formula
+        neutralise_formulas(rejects).to_csv(out, index=False, encoding="utf-8-sig")
     elif out.exists():
         out.unlink()
     return out

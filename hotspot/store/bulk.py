@@ -195,3 +195,11 @@ class BulkLoader:
             if self._sqlite:
                 self._cursor.close()
             self._conn.close()
+            if self._sqlite:
+                # ADBC brings its own copy of SQLite. Closing its connection, that copy
+                # sees no other one (POSIX locks do not tell copies in one process apart),
+                # checkpoints and deletes the WAL and its index; the engine's pooled
+                # sqlite3 connections would go on reading stale pages. Start them anew.
+                # (Never load this way inside the dashboard's server process: see
+                # hotspot.reporting.import_in_child.)
+                self.engine.dispose()

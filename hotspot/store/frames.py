@@ -44,6 +44,7 @@ _FILL_ORDER = (
     schema.storefront_zone,
     schema.patrol,
     schema.report,
+    schema.report_photo,
     schema.report_event,
     schema.operation,
     schema.operation_cell,
@@ -180,42 +181,33 @@ def _read_frame(engine: Engine, statement) -> pd.DataFrame:
     return pd.DataFrame(dict(zip(columns, values, strict=True)), columns=columns)
 
 
-def _sqlite_file(engine: Engine) -> str | None:
-    """The database file of a SQLite engine; None for another database or an in-memory one."""
-    database = engine.url.database
-    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
-        return None
-    return database
+def _read_frame_raw(engine: Engine, statement) -> pd.DataFrame:
+    """Like :func:`_read_frame`, from the driver's own rows: about twice as fast on SQLite.
 
-
-def _read_frame_arrow(engine: Engine, statement) -> pd.DataFrame:
-    """Like :func:`_read_frame`, through ADBC and Arrow on a SQLite file: 3-4x faster.
-
-    SQLAlchemy converts every value of every row in Python; the ADBC driver hands
-    over whole Arrow columns. Datetimes arrive as their stored text (the caller
-    parses them, vectorized). Other databases, and empty results (whose column
-    types Arrow cannot know), take the SQLAlchemy way.
+    SQLAlchemy converts every value of every row in Python (SQLite datetimes are parsed
+    one by one); here the driver's tuples become columns directly, datetimes stay the
+    stored text and the caller parses them vectorized. Only for SQLite: another
+    database's driver returns other types (PostGIS geometry needs its column
+    expression), so it takes the SQLAlchemy way. The same SQLite library as the
+    engine's: a second copy in the process (ADBC) would drop the engine's file locks
+    and WAL files when it closes.
     """
-    database = _sqlite_file(engine)
-    if database is None:
+    if engine.dialect.name != "sqlite":
         return _read_frame(engine, statement)
-    import adbc_driver_sqlite.dbapi as adbc
-
+    # Values written into the SQL by SQLAlchemy's own literal rendering (quoted, escaped).
     sql = str(statement.compile(dialect=engine.dialect, compile_kwargs={"literal_binds": True}))
-    with adbc.connect(database) as conn, conn.cursor() as cursor:
-        # SQLite columns have no fixed type: the driver infers each column's type from
-        # its first batch, so one batch must hold every row (a column NULL in the
-        # first rows and text later would fail otherwise).
-        cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(2**30)})
-        cursor.execute(sql)
-        table = cursor.fetch_arrow_table()
-    if table.num_rows == 0:
+    with engine.connect() as conn:
+        cursor = conn.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute(sql)
+            columns = [column[0] for column in cursor.description]
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+    if not rows:
         return _read_frame(engine, statement)
-    frame = table.to_pandas()
-    for name, column in zip(table.column_names, table.columns, strict=True):
-        if column.null_count == table.num_rows:  # all NULL: None, as SQLAlchemy gives
-            frame[name] = pd.Series([None] * table.num_rows, dtype=object)
-    return frame
+    values = map(list, zip(*rows, strict=True))
+    return pd.DataFrame(dict(zip(columns, values, strict=True)), columns=columns)
 
 
 def _to_geoframe(frame: pd.DataFrame) -> gpd.GeoDataFrame:
@@ -393,7 +385,7 @@ def read_reports(
     )
     for condition in [*report_conditions(engine, filters or ReportFilter()), *where]:
         statement = statement.where(condition)
-    frame = _read_frame_arrow(engine, statement)
+    frame = _read_frame_raw(engine, statement)
     catalogue = taxonomy.load_categories()
     codes = frame["category"].to_numpy(dtype=object)
     frame["category_name"] = catalogue["name_zh"].reindex(codes).to_numpy()

@@ -31,6 +31,7 @@ __all__ = [
     "patrol",
     "report",
     "report_event",
+    "report_photo",
     "storefront_zone",
     "street",
 ]
@@ -162,6 +163,20 @@ report_event = Table(
     Column("from_status", String(20)),
     Column("to_status", String(20), nullable=False),
     Column("note", Text),
+)
+
+#: Photos attached to a report: the file is ``<sha256>.<ext>`` in the photo folder
+#: (:func:`hotspot.photos.photo_dir`); ``original_name`` is the uploaded name, sanitised.
+report_photo = Table(
+    "report_photo",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("report_id", Integer, ForeignKey("report.id"), nullable=False, index=True),
+    Column("sha256", String(64), nullable=False),
+    Column("ext", String(8), nullable=False),
+    Column("bytes", Integer, nullable=False),
+    Column("original_name", String(100)),
+    Column("created_at", DateTime, nullable=False),
 )
 
 app_user = Table(
