@@ -11,6 +11,10 @@ in the same process on the same reports: a ``folium.CircleMarker`` per report an
 ``folium.Polygon`` per grid cell, rendered to HTML (``naive_s``, ``naive_MB``).
 
 Usage: python bench/dashboard.py [--sizes 20000 1000000] [--db URL]
+
+With ``--db postgresql+psycopg://…/TEMPLATE`` each size's store is a fresh PostgreSQL
+database created from the template database TEMPLATE (one with the postgis extension) and
+dropped afterwards; without it, a temporary SQLite file.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from _child import run_in_child
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from hotspot.store.engine import copy_database, drop_database  # noqa: E402
 
 #: Page file -> name in the table; the overview is also run on the big store.
 PAGES = {
@@ -140,7 +146,11 @@ def naive_map(url: str) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 1_000_000])
-    parser.add_argument("--db", help="store URL (default: a temporary SQLite file per size)")
+    parser.add_argument(
+        "--db",
+        help="a PostgreSQL template database's URL: each size's store is a copy of it "
+        "(default: a temporary SQLite file per size)",
+    )
     parser.add_argument("--child-url")
     parser.add_argument("--child-page")
     parser.add_argument("--naive", action="store_true")
@@ -156,31 +166,38 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.sizes:
-            url = args.db or f"sqlite:///{Path(tmp) / f'store_{n}.db'}"
-            started = time.perf_counter()
-            build_store(url, n)
-            print(f"store with {n:,} reports built in {time.perf_counter() - started:.0f} s")
-            pages = list(PAGES) if n <= 20_000 else list(BIG_STORE_PAGES)
-            for page in pages:
-                out = run_in_child(__file__, "--child-url", url, "--child-page", page)
-                row = {
-                    "reports": n,
-                    "page": PAGES[page],
-                    "first_s": round(out["first_s"], 2),
-                    "rerender_s": round(out["rerender_s"], 2),
-                    "map_MB": round(out["map_MB"], 2),
-                    "peak_MiB": int(out["peak_MiB"]),
-                }
-                if page == "pages/map.py":
-                    naive = run_in_child(__file__, "--child-url", url, "--naive")
-                    row["naive_s"] = round(naive["naive_s"], 2)
-                    row["naive_MB"] = round(naive["naive_MB"], 2)
-                    row["x_faster"] = round(naive["naive_s"] / out["first_s"], 1)
-                if out["errors"]:
-                    row["errors"] = "; ".join(out["errors"])[:80]
-                rows.append(row)
-                print(pd.DataFrame(rows).to_string(index=False, na_rep=""), flush=True)
-                print()
+            if args.db:
+                url = copy_database(args.db, f"hotspot_bench_dashboard_{n}")
+            else:
+                url = f"sqlite:///{Path(tmp) / f'store_{n}.db'}"
+            try:
+                started = time.perf_counter()
+                build_store(url, n)
+                print(f"store with {n:,} reports built in {time.perf_counter() - started:.0f} s")
+                pages = list(PAGES) if n <= 20_000 else list(BIG_STORE_PAGES)
+                for page in pages:
+                    out = run_in_child(__file__, "--child-url", url, "--child-page", page)
+                    row = {
+                        "reports": n,
+                        "page": PAGES[page],
+                        "first_s": round(out["first_s"], 2),
+                        "rerender_s": round(out["rerender_s"], 2),
+                        "map_MB": round(out["map_MB"], 2),
+                        "peak_MiB": int(out["peak_MiB"]),
+                    }
+                    if page == "pages/map.py":
+                        naive = run_in_child(__file__, "--child-url", url, "--naive")
+                        row["naive_s"] = round(naive["naive_s"], 2)
+                        row["naive_MB"] = round(naive["naive_MB"], 2)
+                        row["x_faster"] = round(naive["naive_s"] / out["first_s"], 1)
+                    if out["errors"]:
+                        row["errors"] = "; ".join(out["errors"])[:80]
+                    rows.append(row)
+                    print(pd.DataFrame(rows).to_string(index=False, na_rep=""), flush=True)
+                    print()
+            finally:
+                if args.db:
+                    drop_database(url)
 
 
 if __name__ == "__main__":

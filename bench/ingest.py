@@ -8,6 +8,10 @@ community and storefront zone, row-by-row inserts) measured in the same run on a
 same file and scaled linearly to the full size.
 
 Usage: python bench/ingest.py [--sizes 10000 100000 1000000] [--naive-sample 20000] [--db URL]
+
+With ``--db postgresql+psycopg://…/TEMPLATE`` every store is a fresh PostgreSQL database
+created from the template database TEMPLATE (one with the postgis extension) and dropped
+afterwards; without it, a temporary SQLite file.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from hotspot.demo import build_town  # noqa: E402
-from hotspot.store.engine import open_store  # noqa: E402
+from hotspot.store.engine import copy_database, drop_database, open_store  # noqa: E402
 from hotspot.store.town import write_town  # noqa: E402
 from hotspot.taxonomy import load_categories  # noqa: E402
 
@@ -160,7 +164,11 @@ def main() -> None:
     parser.add_argument("--child-url")
     parser.add_argument("--child-file")
     parser.add_argument("--naive", action="store_true")
-    parser.add_argument("--db", help="store URL base (default: a temporary SQLite file per size)")
+    parser.add_argument(
+        "--db",
+        help="a PostgreSQL template database's URL: each store is a copy of it "
+        "(default: a temporary SQLite file per store)",
+    )
     args = parser.parse_args()
     if args.child_url:
         _child(args)
@@ -172,21 +180,29 @@ def main() -> None:
             path = Path(tmp) / f"reports_{n}.csv"
             make_csv(path, n, boundary)
             urls = []
-            for kind in ("fast", "naive"):
-                url = args.db or f"sqlite:///{Path(tmp) / f'{kind}_{n}.db'}"
-                make_town_store(url)
-                urls.append(url)
-            fast = run_in_child(__file__, "--child-url", urls[0], "--child-file", str(path))
-            naive = run_in_child(
-                __file__,
-                "--child-url",
-                urls[1],
-                "--child-file",
-                str(path),
-                "--naive",
-                "--naive-sample",
-                str(min(n, args.naive_sample)),
-            )
+            try:
+                for kind in ("fast", "naive"):
+                    if args.db:
+                        url = copy_database(args.db, f"hotspot_bench_ingest_{kind}_{n}")
+                    else:
+                        url = f"sqlite:///{Path(tmp) / f'{kind}_{n}.db'}"
+                    urls.append(url)
+                    make_town_store(url).dispose()
+                fast = run_in_child(__file__, "--child-url", urls[0], "--child-file", str(path))
+                naive = run_in_child(
+                    __file__,
+                    "--child-url",
+                    urls[1],
+                    "--child-file",
+                    str(path),
+                    "--naive",
+                    "--naive-sample",
+                    str(min(n, args.naive_sample)),
+                )
+            finally:
+                if args.db:
+                    for url in urls:
+                        drop_database(url)
             naive_total = naive["naive_seconds"] * n / naive["naive_rows"]
             rows.append(
                 {

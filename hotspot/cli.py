@@ -89,6 +89,19 @@ def _filters(args: argparse.Namespace) -> ReportFilter:
     )
 
 
+#: Engines the command opened; :func:`main` disposes them (psycopg warns otherwise).
+_ENGINES: list = []
+
+
+def _open_store(url: str | None):
+    """Open (and migrate) the store for this command; closed again when it ends."""
+    from hotspot.store.engine import open_store
+
+    engine = open_store(url)
+    _ENGINES.append(engine)
+    return engine
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="hotspot", description="Hotspot Map: issue reports and hotspots.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress")
@@ -163,6 +176,13 @@ def _build_parser() -> argparse.ArgumentParser:
     emerging.add_argument("--out", type=Path, required=True, help="output CSV")
     _add_filters(emerging)
     _add_db(emerging)
+
+    case = commands.add_parser("case", help="move a report to another status (工单流转)")
+    case.add_argument("report_id", type=int, metavar="ID", help="the report's id")
+    case.add_argument("--to", required=True, help="new status, code or name (e.g. 已派遣)")
+    case.add_argument("--note", help="a note for the event log")
+    case.add_argument("--as-user", dest="as_user", help="who makes the change (default: cli)")
+    _add_db(case)
     return parser
 
 
@@ -170,11 +190,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     if args.reports < 0:
         raise UserError("--reports must be 0 or more")
     from hotspot.demo import build_town
-    from hotspot.store.engine import open_store
     from hotspot.store.town import write_town
 
     town = build_town(seed=args.seed, n_reports=args.reports, until=args.until)
-    write_town(open_store(args.db), town)
+    write_town(_open_store(args.db), town)
     print(
         f"demo town written: {len(town.communities)} communities, {len(town.zones)} storefront "
         f"zones, {len(town.reports)} reports (seed {args.seed}, until {town.meta['demo_until']})"
@@ -184,10 +203,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 def _cmd_import(args: argparse.Namespace) -> int:
     from hotspot.intake.importer import import_reports
-    from hotspot.store.engine import open_store
 
     result = import_reports(
-        open_store(args.db),
+        _open_store(args.db),
         args.file,
         crs=args.crs,
         fmt=args.fmt,
@@ -216,10 +234,9 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 def _cmd_export(args: argparse.Namespace) -> int:
     from hotspot.intake.export import export_reports
-    from hotspot.store.engine import open_store
 
     filters = _filters(args)
-    count = export_reports(open_store(args.db), args.file, fmt=args.fmt, filters=filters)
+    count = export_reports(_open_store(args.db), args.file, fmt=args.fmt, filters=filters)
     print(f"exported {count} reports to {args.file}")
     return EXIT_OK
 
@@ -235,9 +252,7 @@ def _cmd_hotspots(args: argparse.Namespace) -> int:
     if args.input:
         table = analysis.hotspot_table_from_file(args.input, filters, **options)
     else:
-        from hotspot.store.engine import open_store
-
-        table = analysis.hotspot_table(open_store(args.db), filters, **options)
+        table = analysis.hotspot_table(_open_store(args.db), filters, **options)
         if table["count"].sum() == 0:
             raise UserError("no reports match the filters inside the study area")
     table.to_csv(args.out, index=False)
@@ -251,7 +266,6 @@ def _cmd_plan(args: argparse.Namespace) -> int:
 
     from hotspot import analysis
     from hotspot.intake.export import DEMO_NOTICE, neutralise_formulas
-    from hotspot.store.engine import open_store
     from hotspot.store.frames import read_meta
 
     suffix = args.out.suffix.lower()
@@ -259,7 +273,7 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         raise UserError(f"{args.out.name}: a plan is written as .csv or .xlsx")
     if not args.out.parent.is_dir():
         raise UserError(f"no such directory: {args.out.parent}")
-    engine = open_store(args.db)
+    engine = _open_store(args.db)
     table = analysis.plan_table(engine, _filters(args), res=args.res, k=args.k)
     # Only text can smuggle a formula; numbers (a -1 hour) stay numbers.
     text = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])]
@@ -288,9 +302,7 @@ def _cmd_emerging(args: argparse.Namespace) -> int:
     if args.input:
         source = args.input
     else:
-        from hotspot.store.engine import open_store
-
-        source = open_store(args.db)
+        source = _open_store(args.db)
     table = analysis.emerging_table(
         source, filters, res=args.res, k=args.k, freq=args.freq, area=area
     )
@@ -303,6 +315,33 @@ def _cmd_emerging(args: argparse.Namespace) -> int:
 
 
 _COMMANDS["emerging"] = _cmd_emerging
+
+
+def _cmd_case(args: argparse.Namespace) -> int:
+    from hotspot import cases, taxonomy
+
+    (status,) = taxonomy.resolve_statuses([args.to])
+    if status is None:
+        raise UserError(f"unknown status {args.to!r}")
+    engine = _open_store(args.db)
+    current = cases.case_state(engine, args.report_id)
+    change = cases.change_status(
+        engine,
+        args.report_id,
+        status,
+        expected_version=current.version,
+        actor=args.as_user or "cli",
+        note=args.note,
+    )
+    names = taxonomy.STATUS_NAMES
+    print(
+        f"report {change.report_id}: {names[change.from_status][0]} -> "
+        f"{names[change.to_status][0]} (version {change.version})"
+    )
+    return EXIT_OK
+
+
+_COMMANDS["case"] = _cmd_case
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
@@ -349,6 +388,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
         print(f"hotspot: error: {exc.strerror}: {exc.filename}", file=sys.stderr)
         return EXIT_USER_ERROR
+    finally:
+        while _ENGINES:
+            _ENGINES.pop().dispose()
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from hotspot.store import schema
 from hotspot.store.engine import open_store
 from hotspot.store.frames import insert_frame, write_meta
 from tests.conftest import write_small_town
+from tests.stores import new_store_url
 
 #: Categories of the test reports and how many of each, headline layers first.
 REPORT_MIX: dict[str, int] = {
@@ -96,9 +97,14 @@ def write_map_town(engine: Engine, *, today: dt.date | None = None) -> int:
     return len(reports)
 
 
-def prepare_store(path) -> str:
-    """Create a store file at ``path`` holding the small town; return its URL."""
-    url = f"sqlite:///{path}"
+def prepare_store(path: Path) -> str:
+    """Create a store holding the small town; return its URL.
+
+    ``path`` names it: a SQLite file there (with the ``.db`` suffix), or a PostgreSQL
+    database under ``--store postgresql`` (see :func:`tests.stores.new_store_url`).
+    """
+    path = Path(path)
+    url = new_store_url(path.parent, path.stem, migrated=True)
     engine = open_store(url)
     write_map_town(engine)
     engine.dispose()

@@ -1,4 +1,9 @@
-"""Shared fixtures: throwaway stores and a tiny two-community town."""
+"""Shared fixtures: throwaway stores and a tiny two-community town; the ``--store`` option.
+
+``--store sqlite`` (the default) or ``--store postgresql`` chooses the store every test
+runs against (see :mod:`tests.stores`); tests marked ``sqlite_only`` are about SQLite
+itself and are skipped under PostgreSQL.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from geo.crs import to_metric
 from hotspot.store import schema
 from hotspot.store.engine import open_store
 from hotspot.store.frames import insert_frame
+from tests import stores
 
 #: The tiny town: two square communities side by side near 西红门 (WGS84).
 WEST = shapely.box(116.300, 39.780, 116.310, 39.790)
@@ -23,10 +29,78 @@ EAST = shapely.box(116.310, 39.780, 116.320, 39.790)
 ZONE = shapely.box(116.3050, 39.7850, 116.3052, 39.78505)
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--store",
+        choices=stores.STORES,
+        default="sqlite",
+        help="run the tests against a SQLite file (default) or a PostgreSQL + PostGIS "
+        "database (HOTSPOT_TEST_POSTGRES_URL, else a cluster started with .ci/postgres)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    stores.configure(config.getoption("store"))
+    if stores.store_kind() == "postgresql":
+        # An engine a test left to the garbage collector closes its pooled connections
+        # there; psycopg warns about it, and the test's database is dropped anyway.
+        config.addinivalue_line(
+            "filterwarnings", "ignore:.*was deleted while still open:ResourceWarning"
+        )
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"store: {stores.store_kind()}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if stores.store_kind() == "sqlite":
+        return
+    for item in items:
+        marker = item.get_closest_marker("sqlite_only")
+        if marker is not None:
+            why = marker.args[0] if marker.args else "about SQLite itself"
+            item.add_marker(pytest.mark.skip(reason=f"SQLite only: {why}"))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    stores.finish()
+
+
+# Each PostgreSQL database goes when what made it is done (15 MB each, and the users it
+# cuts off free the server's connections): the fixture's teardown, or the test's.
+_fixture_stores: dict[pytest.FixtureDef, list[str]] = {}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef: pytest.FixtureDef, request: pytest.FixtureRequest):
+    stores.begin_fixture()
+    try:
+        return (yield)
+    finally:
+        made = stores.end_fixture()
+        if made:
+            _fixture_stores.setdefault(fixturedef, []).extend(made)
+
+
+def pytest_fixture_post_finalizer(fixturedef: pytest.FixtureDef, request) -> None:
+    stores.drop_stores(_fixture_stores.pop(fixturedef, []))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None):
+    try:
+        return (yield)
+    finally:
+        stores.drop_stores(stores.take_loose_stores())
+
+
 @pytest.fixture
 def engine(tmp_path):
-    """An empty, migrated SQLite store."""
-    return open_store(f"sqlite:///{tmp_path / 'store.db'}")
+    """An empty, migrated store (SQLite, or PostgreSQL under ``--store postgresql``)."""
+    engine = open_store(stores.new_store_url(tmp_path, migrated=True))
+    yield engine
+    engine.dispose()
 
 
 def write_small_town(engine) -> None:

@@ -6,6 +6,7 @@ import pytest
 
 from hotspot.cli import main
 from tests.conftest import canonical_row, write_csv
+from tests.stores import new_store_url
 
 
 def run_cli(*args, cwd=None):
@@ -97,7 +98,7 @@ def test_module_entry_point_matches_console_script(tmp_path):
         capture_output=True,
         text=True,
         cwd=tmp_path,
-        env={"HOTSPOT_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "PATH": "/usr/bin:/bin"},
+        env={"HOTSPOT_DATABASE_URL": new_store_url(tmp_path, "x"), "PATH": "/usr/bin:/bin"},
     )
     assert_one_line_error(result)
 

@@ -19,6 +19,7 @@ from hotspot.store.frames import (
 )
 from hotspot.store.town import write_town
 from hotspot.taxonomy import HEADLINE_LAYERS
+from tests.stores import new_store_url
 from tests.test_cli import run_cli
 
 UNTIL = dt.date(2026, 11, 20)
@@ -33,7 +34,7 @@ def town():
 def town_store(town, tmp_path_factory):
     from hotspot.store.engine import open_store
 
-    engine = open_store(f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}")
+    engine = open_store(new_store_url(tmp_path_factory.mktemp("demo"), "demo"))
     write_town(engine, town)
     return engine
 
@@ -64,7 +65,7 @@ def test_the_store_keeps_every_field_of_the_demo_town(town, town_store):
 
 
 def test_demo_then_export_gives_every_headline_layer(tmp_path):
-    db = f"sqlite:///{tmp_path / 'demo.db'}"
+    db = new_store_url(tmp_path, "demo")
     done = run_cli("demo", "--reports", "5000", "--until", "2026-11-20", "--db", db)
     assert done.returncode == 0, done.stderr
     out = tmp_path / "out.geojson"
@@ -81,7 +82,7 @@ def test_demo_then_export_gives_every_headline_layer(tmp_path):
 
 
 def test_demo_with_no_reports_gives_the_bare_town(tmp_path):
-    db = f"sqlite:///{tmp_path / 'empty.db'}"
+    db = new_store_url(tmp_path, "empty")
     done = run_cli("demo", "--reports", "0", "--db", db)
     assert done.returncode == 0, done.stderr
     assert "0 reports" in done.stdout

@@ -13,6 +13,7 @@ from scipy import stats
 from geo.cells import cells_from_points, cells_to_strings, neighbour_pairs
 from geo.emerging import PATTERNS, classify, emerging_hotspots, mann_kendall, time_slices
 from geo.hotspots import study_area_cells
+from tests.stores import new_store_url
 
 N = 20  # slices of the planted classifier cases: "at least 90%" is 18 of them
 
@@ -346,9 +347,9 @@ def demo_db(tmp_path_factory, demo_town):
     from hotspot.store.engine import open_store
     from hotspot.store.town import write_town
 
-    path = tmp_path_factory.mktemp("emerging") / "demo.db"
-    write_town(open_store(str(path)), demo_town)
-    return str(path)
+    url = new_store_url(tmp_path_factory.mktemp("emerging"), "demo")
+    write_town(open_store(url), demo_town)
+    return url
 
 
 def test_cli_emerging_writes_the_contract_columns(demo_db, tmp_path, capsys):

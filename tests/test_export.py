@@ -18,6 +18,7 @@ from hotspot.intake.importer import import_reports
 from hotspot.store.engine import open_store
 from hotspot.store.frames import count_reports, read_grid_cells, read_reports
 from tests.conftest import canonical_row, write_csv, write_small_town
+from tests.stores import new_store_url
 
 FORMATS = {"geojson": "out.geojson", "gpkg": "out.gpkg", "csv": "out.csv", "xlsx": "out.xlsx"}
 FORMATS["open311"] = "out.open311.json"
@@ -26,7 +27,7 @@ SHED = from_metric(shapely.box(440_300, 4_405_660, 440_320, 4_405_675))
 
 
 def fresh_town(tmp_path, name):
-    engine = open_store(f"sqlite:///{tmp_path / name}")
+    engine = open_store(new_store_url(tmp_path, name.removesuffix(".db")))
     write_small_town(engine)
     return engine
 

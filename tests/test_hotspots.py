@@ -23,6 +23,7 @@ from hotspot.cli import main
 from hotspot.errors import UserError
 from hotspot.filters import ReportFilter
 from tests.conftest import EAST, WEST, canonical_row, write_csv
+from tests.stores import new_store_url
 
 CENTRE = h3.api.basic_int.latlng_to_cell(39.785, 116.31, 9)
 COLUMNS = ["cell", "count", "gi_z", "gi_p", "gi_q", "gi_bin"]
@@ -357,7 +358,7 @@ def demo_store(tmp_path_factory):
     from hotspot.store.town import write_town
 
     town = build_town(seed=3, n_reports=3000, until=dt.date(2026, 11, 20))
-    engine = open_store(f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}")
+    engine = open_store(new_store_url(tmp_path_factory.mktemp("demo"), "demo"))
     write_town(engine, town)
     return town, engine
 

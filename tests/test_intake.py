@@ -252,13 +252,24 @@ def test_an_import_that_fails_while_writing_leaves_the_store_and_its_indexes_as_
     import adbc_driver_manager.dbapi
     from sqlalchemy import inspect
 
+    from hotspot.store.bulk import BulkLoader
+
     _import(town_engine, write_csv(tmp_path / "a.csv", [canonical_row(1)]))
     before = {ix["name"] for ix in inspect(town_engine).get_indexes("report")}
 
     def crash(self, *args, **kwargs):
         raise RuntimeError("disk unplugged")
 
-    monkeypatch.setattr(adbc_driver_manager.dbapi.Cursor, "adbc_ingest", crash)
+    if town_engine.dialect.name == "sqlite":  # in the ADBC writer, its indexes dropped
+        monkeypatch.setattr(adbc_driver_manager.dbapi.Cursor, "adbc_ingest", crash)
+    else:  # once the rows went in
+
+        def append_then_crash(self, frame):
+            append(self, frame)
+            crash(self)
+
+        append = BulkLoader.append
+        monkeypatch.setattr(BulkLoader, "append", append_then_crash)
     with pytest.raises(RuntimeError, match="disk unplugged"):
         _import(town_engine, write_csv(tmp_path / "b.csv", [canonical_row(i) for i in range(2, 9)]))
     assert count_reports(town_engine) == 1

@@ -59,6 +59,7 @@ from layers.hexes import GI_BINS, GI_COLORS, hex_layer, zoom_ranges
 from layers.hotmap import MapOptions, build_map
 from layers.reports import point_columns, report_layers
 from tests.app_store import REPORT_MIX, prepare_store
+from tests.stores import new_store_url
 
 URL_RE = re.compile(r"https?://[^\s\"'`)<>\\]+")
 N_REPORTS = sum(REPORT_MIX.values())
@@ -511,8 +512,7 @@ def demo(tmp_path_factory):
     """The 20,000-report demo town."""
     from hotspot.services import ensure_store
 
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    engine = ensure_store(f"sqlite:///{path}")
+    engine = ensure_store(new_store_url(tmp_path_factory.mktemp("demo"), "demo"))
     yield engine
     engine.dispose()
 

@@ -10,9 +10,7 @@ import pandas as pd
 import pytest
 import shapely
 from alembic import command
-from alembic.autogenerate import compare_metadata
 from alembic.config import Config
-from alembic.migration import MigrationContext
 from sqlalchemy import func, inspect, select, text
 
 from geo.cells import cell_parents, cells_from_points, cells_to_strings
@@ -35,8 +33,10 @@ from hotspot.store.engine import (
     make_engine,
     migrate,
     open_store,
+    schema_differences,
 )
 from hotspot.store.frames import clear_store, insert_frame, read_meta
+from tests.stores import new_store_url
 
 RES = 9
 HERE = (116.3051, 39.7851)  # the operation's spot, in the west community
@@ -138,7 +138,7 @@ def _alembic(engine) -> Config:
 
 
 def test_a_0002_store_upgrades_to_0003_with_its_data_and_the_declared_schema(tmp_path):
-    url = f"sqlite:///{tmp_path / 'old.db'}"
+    url = new_store_url(tmp_path, "old")
     engine = make_engine(url)
     migrate(engine, "0002")
     with engine.begin() as conn:
@@ -148,14 +148,13 @@ def test_a_0002_store_upgrades_to_0003_with_its_data_and_the_declared_schema(tmp
     engine = open_store(url)
     assert current_revision(engine) == head_revision()
     assert read_meta(engine) == {"demo": "true"}
-    with engine.connect() as conn:
-        assert compare_metadata(MigrationContext.configure(conn), schema.metadata) == []
+    assert schema_differences(engine) == []
     operation_id = record_operation(engine, "升级后行动", START, [_cell(*HERE)])
     assert list_operations(engine)["id"].tolist() == [operation_id]
 
 
 def test_downgrading_0003_drops_only_the_operation_tables(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    engine = make_engine(new_store_url(tmp_path, "m"))
     migrate(engine, "0003")
     before = set(inspect(engine).get_table_names())
     command.downgrade(_alembic(engine), "0002")

@@ -12,6 +12,7 @@ from scipy.stats import binomtest
 
 from geo.before_after import before_after
 from geo.plan import CLUSTER_COLUMNS, cluster_profile, crackdown_clusters, suggested_window
+from tests.stores import new_store_url
 
 RES = 9
 CENTRE_A = h3.latlng_to_cell(39.780, 116.300, RES)
@@ -224,7 +225,7 @@ def demo_store(tmp_path_factory):
     town = build_town(seed=3, n_reports=6000, until=dt.date(2026, 11, 20))
     # A shop named like a formula must reach the spreadsheet as text.
     town.zones["shop_name"] = "=" + town.zones["shop_name"]
-    url = f"sqlite:///{tmp_path_factory.mktemp('plan') / 'store.db'}"
+    url = new_store_url(tmp_path_factory.mktemp("plan"))
     write_town(open_store(url), town)
     return url, town.planted
 

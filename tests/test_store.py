@@ -5,50 +5,56 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 
 from geo.cells import cells_from_points
 from hotspot.config import database_url
 from hotspot.store import frames, schema
-from hotspot.store.engine import current_revision, head_revision, make_engine, migrate, open_store
+from hotspot.store.engine import (
+    current_revision,
+    head_revision,
+    make_engine,
+    migrate,
+    open_store,
+    schema_differences,
+)
 from hotspot.store.frames import insert_frame, read_events, read_meta, read_reports, write_meta
+from tests.stores import new_store_url
 
 
 def test_migrations_build_exactly_the_declared_schema(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    engine = make_engine(new_store_url(tmp_path, "m"))
     assert current_revision(engine) is None
     migrate(engine)
     assert current_revision(engine) == head_revision()
-    with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), schema.metadata)
+    diff = schema_differences(engine)
     assert diff == []
     assert set(inspect(engine).get_table_names()) >= set(schema.metadata.tables)
 
 
 def test_a_store_made_by_the_first_version_opens_in_this_one_with_its_data(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    url = new_store_url(tmp_path, "old")
+    engine = make_engine(url)
     migrate(engine, "0001")
     with engine.begin() as conn:
         conn.execute(
             text("INSERT INTO meta (key, value) VALUES ('demo', 'true')"),
         )
-    engine = open_store(f"sqlite:///{tmp_path / 'old.db'}")
+    engine = open_store(url)
     assert current_revision(engine) == head_revision() != "0001"
     assert read_meta(engine) == {"demo": "true"}
-    with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), schema.metadata)
+    diff = schema_differences(engine)
     assert diff == []
 
 
 def test_open_store_migrates_an_empty_database_and_reopens_it(tmp_path):
-    url = f"sqlite:///{tmp_path / 'a.db'}"
+    url = new_store_url(tmp_path, "a")
     open_store(url)
     engine = open_store(url)
     assert current_revision(engine) == head_revision()
 
 
+@pytest.mark.sqlite_only("SQLite's WAL, busy-timeout and foreign-key pragmas")
 def test_sqlite_store_uses_wal_and_a_busy_timeout(engine):
     with engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
@@ -129,8 +135,18 @@ def test_store_round_trips_every_report_field(town_engine):
 
 def test_a_report_in_an_unknown_community_is_refused_by_the_store(town_engine):
     reports = _two_reports().iloc[:1].assign(community_id=99)
-    with pytest.raises(Exception, match="FOREIGN KEY"), town_engine.begin() as conn:
+    with pytest.raises(Exception, match=r"(?i)foreign key"), town_engine.begin() as conn:
         insert_frame(conn, schema.report, reports)
+
+
+def test_a_report_numbered_by_the_store_follows_reports_written_with_their_ids(town_engine):
+    # PostgreSQL numbers from a sequence that explicit ids leave behind.
+    with town_engine.begin() as conn:
+        insert_frame(conn, schema.report, _two_reports().assign(id=[7, 8], relapse_of=None))
+    numbered = _two_reports().iloc[[0]].drop(columns="id").assign(external_id="new")
+    with town_engine.begin() as conn:
+        insert_frame(conn, schema.report, numbered)
+    assert read_reports(town_engine)["id"].tolist() == [7, 8, 9]
 
 
 def test_meta_and_events_round_trip(engine):

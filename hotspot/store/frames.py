@@ -9,13 +9,24 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import ColumnElement, Connection, Engine, Table, delete, func, insert, select
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Engine,
+    Table,
+    delete,
+    func,
+    insert,
+    select,
+    text,
+)
 
 from hotspot import taxonomy
 from hotspot.filters import ReportFilter
 from hotspot.store import schema
 
 __all__ = [
+    "advance_id_sequence",
     "clear_store",
     "count_flags",
     "count_reports",
@@ -145,7 +156,37 @@ def insert_frame(conn: Connection, table: Table, frame: pd.DataFrame) -> int:
             cursor.executemany(sql, rows)
         else:
             conn.execute(insert(table), [dict(zip(names, row, strict=True)) for row in rows])
+    if table.autoincrement_column is not None and table.autoincrement_column.name in names:
+        advance_id_sequence(conn, table)
     return len(frame)
+
+
+def advance_id_sequence(conn: Connection, table: Table) -> None:
+    """After rows were written with their own ids, let new rows numbered by the database follow.
+
+    PostgreSQL numbers rows from a sequence that explicit ids do not move: the next
+    row without an id would get one already taken. SQLite numbers after the largest
+    id by itself, so there this does nothing.
+
+    Parameters
+    ----------
+    conn : sqlalchemy.Connection
+    table : sqlalchemy.Table
+        A table with an auto-incrementing integer primary key.
+    """
+    column = table.autoincrement_column
+    if conn.dialect.name != "postgresql" or column is None:
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    # Never backwards: ids it gave out to rows not committed yet are not given again.
+    conn.execute(
+        text(
+            "SELECT setval(seq, greatest(coalesce(pg_sequence_last_value(seq), 0),"
+            f" (SELECT coalesce(max({quote(column.name)}), 0) FROM {quote(table.name)})) + 1,"
+            " false) FROM (SELECT pg_get_serial_sequence(:table, :column)::regclass AS seq) AS s"
+        ),
+        {"table": table.name, "column": column.name},
+    )
 
 
 def clear_store(conn: Connection) -> None:

@@ -21,9 +21,11 @@ from sqlalchemy import (
 from hotspot.store.types import Geometry
 
 __all__ = [
+    "SPATIAL_TABLES",
     "app_user",
     "community",
     "grid_cell",
+    "index_applies",
     "meta",
     "metadata",
     "operation",
@@ -219,3 +221,35 @@ operation_cell = Table(
     ),
     Column("cell", BigInteger, primary_key=True, autoincrement=False, index=True),
 )
+
+
+#: The tables with a geometry column ``geom``: PostGIS geometries with a GiST index on
+#: PostgreSQL (the layers QGIS lists), WKB blobs without an index on SQLite.
+SPATIAL_TABLES = (community, street, storefront_zone, report)
+
+for _table in SPATIAL_TABLES:
+    # Only on PostgreSQL: ddl_if keeps it out of SQLite's DDL; Alembic's autogenerate
+    # does not read ddl_if, so the dialect is also in ``info`` for index_applies.
+    Index(
+        f"ix_{_table.name}_geom",
+        _table.c.geom,
+        postgresql_using="gist",
+        info={"dialect": "postgresql"},
+    ).ddl_if(dialect="postgresql")
+
+
+def index_applies(index: Index, dialect_name: str) -> bool:
+    """Whether ``index`` exists on a database of ``dialect_name`` (GiST: PostgreSQL only).
+
+    Parameters
+    ----------
+    index : sqlalchemy.Index
+    dialect_name : str
+        ``"sqlite"``, ``"postgresql"``.
+
+    Returns
+    -------
+    bool
+    """
+    only_on = index.info.get("dialect")
+    return only_on is None or only_on == dialect_name

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import LargeBinary, func
+from sqlalchemy.dialects.postgresql.base import ischema_names
 from sqlalchemy.types import UserDefinedType
 
 __all__ = ["Geometry"]
@@ -14,6 +15,10 @@ class PostGISGeometry(UserDefinedType):
     """A PostGIS ``geometry(Geometry, 4326)`` column that speaks WKB to Python."""
 
     cache_ok = True
+
+    def __init__(self, *_args: Any, **_kwargs: Any) -> None:
+        # Reflection passes the type modifiers it parsed; the column is always this one.
+        super().__init__()
 
     def get_col_spec(self, **kw: Any) -> str:
         """Return the column DDL."""
@@ -35,6 +40,10 @@ class PostGISGeometry(UserDefinedType):
 
         return process
 
+
+# Reflection (Alembic's compare_metadata, inspect) knows PostGIS columns as this type
+# rather than warning about an unknown one, as GeoAlchemy2 registers its own.
+ischema_names.setdefault("geometry", PostGISGeometry)
 
 #: WKB geometry in WGS84: a BLOB on SQLite, a PostGIS geometry on PostgreSQL.
 Geometry = LargeBinary().with_variant(PostGISGeometry(), "postgresql")

@@ -2,6 +2,7 @@
 
 from alembic import context
 
+from hotspot.store.engine import comparison_options
 from hotspot.store.schema import metadata
 
 engine = context.config.attributes["engine"]
@@ -11,5 +12,7 @@ with engine.begin() as connection:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        # PostGIS's spatial_ref_sys and the PostgreSQL-only GiST indexes are no difference
+        **comparison_options(connection.dialect.name),
     )
     context.run_migrations()
