@@ -8,9 +8,7 @@ under CI, where a missing server fails the test).
 from __future__ import annotations
 
 import datetime as dt
-import os
 import threading
-import uuid
 
 import geopandas as gpd
 import numpy as np
@@ -24,25 +22,12 @@ from hotspot import cases
 from hotspot.cli import main
 from hotspot.errors import UserError
 from hotspot.store import schema
-from hotspot.store.engine import copy_database, drop_database, make_engine, open_store
+from hotspot.store.engine import make_engine, open_store
 from hotspot.store.frames import insert_frame, read_events
 from tests.conftest import write_small_town
+from tests.stores import new_store_url
 
 NOW = dt.datetime(2026, 11, 20, 9, 30)
-
-
-def new_store(kind: str, tmp_path, request) -> str:
-    """The URL of a new, empty store of ``kind``, removed after the test."""
-    if kind == "sqlite":
-        return f"sqlite:///{tmp_path / 'store.db'}"
-    template = os.environ.get("HOTSPOT_TEST_POSTGRES_URL")
-    if not template:
-        if os.environ.get("CI"):
-            pytest.fail("HOTSPOT_TEST_POSTGRES_URL is not set")
-        pytest.skip("no PostgreSQL server (HOTSPOT_TEST_POSTGRES_URL is not set)")
-    url = copy_database(template, f"t_cases_{os.getpid()}_{uuid.uuid4().hex[:8]}")
-    request.addfinalizer(lambda: drop_database(url))
-    return url
 
 
 def write_reports(engine, n: int = 3) -> None:
@@ -72,7 +57,7 @@ def write_reports(engine, n: int = 3) -> None:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request, tmp_path):
     """A store holding the tiny town and three new reports, on each kind of store."""
-    url = new_store(request.param, tmp_path, request)
+    url = new_store_url(tmp_path, kind=request.param)
     engine = open_store(url)
     write_small_town(engine)
     write_reports(engine)

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-import os
 import subprocess
 import sys
 import threading
-import uuid
 import warnings
 from pathlib import Path
 
@@ -32,9 +30,7 @@ from hotspot.intake.importer import import_reports
 from hotspot.store import schema
 from hotspot.store.bulk import BulkLoader
 from hotspot.store.engine import (
-    copy_database,
     downgrade,
-    drop_database,
     migrate,
     open_store,
     schema_differences,
@@ -42,33 +38,16 @@ from hotspot.store.engine import (
 from hotspot.store.frames import count_reports, read_reports
 from hotspot.store.town import write_town
 from tests.conftest import write_small_town
+from tests.stores import new_store_url
 
 ROOT = Path(__file__).resolve().parents[1]
 GEOMETRY_TABLES = ("community", "street", "storefront_zone", "report")
 
 
-def _template() -> str:
-    template = os.environ.get("HOTSPOT_TEST_POSTGRES_URL")
-    if not template:
-        if os.environ.get("CI"):
-            pytest.fail("HOTSPOT_TEST_POSTGRES_URL is not set")
-        pytest.skip("no PostgreSQL server (HOTSPOT_TEST_POSTGRES_URL is not set)")
-    return template
-
-
-def new_store(kind: str, folder: Path, finalizers) -> str:
-    """The URL of a new, empty store of ``kind``; ``finalizers`` gets its removal."""
-    if kind == "sqlite":
-        return f"sqlite:///{folder / 'store.db'}"
-    url = copy_database(_template(), f"t_pg_{os.getpid()}_{uuid.uuid4().hex[:8]}")
-    finalizers.addfinalizer(lambda: drop_database(url))
-    return url
-
-
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store(request, tmp_path):
     """An empty, migrated store of each kind."""
-    engine = open_store(new_store(request.param, tmp_path, request))
+    engine = open_store(new_store_url(tmp_path, kind=request.param))
     yield engine
     engine.dispose()
 
@@ -76,7 +55,7 @@ def store(request, tmp_path):
 @pytest.fixture
 def pg(request, tmp_path):
     """An empty, migrated PostgreSQL store."""
-    engine = open_store(new_store("postgresql", tmp_path, request))
+    engine = open_store(new_store_url(tmp_path, kind="postgresql"))
     yield engine
     engine.dispose()
 
@@ -202,7 +181,7 @@ def bulk_load(engine, frames: list[pd.DataFrame], *, expected: int | None = None
 @pytest.fixture(params=["sqlite", "postgresql"])
 def town(request, tmp_path):
     """The tiny town on each kind of store."""
-    engine = open_store(new_store(request.param, tmp_path, request))
+    engine = open_store(new_store_url(tmp_path, kind=request.param))
     write_small_town(engine)
     yield engine
     engine.dispose()
@@ -369,7 +348,7 @@ def demo_stores(request, tmp_path_factory):
     town = build_town(seed=7, n_reports=5_000, until=dt.date(2026, 11, 20))
     urls = {}
     for kind in ("sqlite", "postgresql"):
-        url = new_store(kind, tmp_path_factory.mktemp(kind), request)
+        url = new_store_url(tmp_path_factory.mktemp(kind), kind=kind)
         engine = open_store(url)
         write_town(engine, town)
         engine.dispose()

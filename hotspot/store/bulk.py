@@ -13,7 +13,7 @@ import pyarrow.csv as pa_csv
 from sqlalchemy import Engine, Table, func, select, text
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
 
-from hotspot.store.frames import sql_python_type, sqlite_datetime_text
+from hotspot.store.frames import advance_id_sequence, sql_python_type, sqlite_datetime_text
 from hotspot.store.schema import index_applies
 
 __all__ = ["BulkLoader"]
@@ -267,7 +267,7 @@ class BulkLoader:
             self._wait()
             if self._target != self.table.name:
                 self._move_in()
-            self._advance_sequence()
+            advance_id_sequence(self._conn, self.table)
             self._transaction.commit()
         self._committed = True
         log.info("loaded %d rows into %s", self.rows, self.table.name)
@@ -292,24 +292,6 @@ class BulkLoader:
             self._conn.execute(AddConstraint(key))
         # The planner's statistics, for the pages that read the table next.
         self._conn.execute(text(f"ANALYZE {self.table.name}"))
-
-    def _advance_sequence(self) -> None:
-        """Move the id column's sequence past the loaded ids (never back)."""
-        if self.rows == 0:
-            return
-        sequence = self._conn.execute(
-            text("SELECT pg_get_serial_sequence(:table, :column)"),
-            {"table": self.table.name, "column": self.id_column},
-        ).scalar()
-        if sequence is None:
-            return
-        self._conn.execute(
-            text(
-                "SELECT setval(CAST(:seq AS regclass), GREATEST(:last, "
-                "coalesce(pg_sequence_last_value(CAST(:seq AS regclass)), 0)))"
-            ),
-            {"seq": sequence, "last": self.next_id - 1},
-        )
 
     def __exit__(self, *exc_info) -> None:
         try:
