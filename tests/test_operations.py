@@ -9,8 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import func, inspect, select, text
 
 from geo.cells import cell_parents, cells_from_points, cells_to_strings
@@ -27,8 +25,8 @@ from hotspot.operations import (
 )
 from hotspot.store import schema
 from hotspot.store.engine import (
-    MIGRATIONS_DIR,
     current_revision,
+    downgrade,
     head_revision,
     make_engine,
     migrate,
@@ -130,13 +128,6 @@ def test_deleting_an_operation_removes_it_and_its_cells(town_engine):
 # --- the migration ------------------------------------------------------------------------
 
 
-def _alembic(engine) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.attributes["engine"] = engine
-    return config
-
-
 def test_a_0002_store_upgrades_to_0003_with_its_data_and_the_declared_schema(tmp_path):
     url = new_store_url(tmp_path, "old")
     engine = make_engine(url)
@@ -157,7 +148,7 @@ def test_downgrading_0003_drops_only_the_operation_tables(tmp_path):
     engine = make_engine(new_store_url(tmp_path, "m"))
     migrate(engine, "0003")
     before = set(inspect(engine).get_table_names())
-    command.downgrade(_alembic(engine), "0002")
+    downgrade(engine, "0002")
     assert current_revision(engine) == "0002"
     assert before - set(inspect(engine).get_table_names()) == {"operation", "operation_cell"}
 

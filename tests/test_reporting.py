@@ -8,8 +8,6 @@ import io
 
 import numpy as np
 import pytest
-from alembic import command
-from alembic.config import Config
 from PIL import Image
 from sqlalchemy import func, inspect, select, text, update
 
@@ -26,8 +24,8 @@ from hotspot.reporting import (
 )
 from hotspot.store import schema
 from hotspot.store.engine import (
-    MIGRATIONS_DIR,
     current_revision,
+    downgrade,
     head_revision,
     make_engine,
     migrate,
@@ -293,13 +291,6 @@ def test_text_that_is_no_number_is_refused_and_not_placed(town_engine):
 # --- the store: migration 0004 and clearing -----------------------------------------------
 
 
-def _alembic(engine) -> Config:
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    config.attributes["engine"] = engine
-    return config
-
-
 def test_a_0003_store_upgrades_to_0004_with_its_reports_and_the_declared_schema(tmp_path):
     url = new_store_url(tmp_path, "old")
     engine = make_engine(url)
@@ -320,7 +311,7 @@ def test_downgrading_0004_drops_only_the_photo_table(tmp_path):
     engine = make_engine(new_store_url(tmp_path, "m"))
     migrate(engine, "0004")
     before = set(inspect(engine).get_table_names())
-    command.downgrade(_alembic(engine), "0003")
+    downgrade(engine, "0003")
     assert current_revision(engine) == "0003"
     assert before - set(inspect(engine).get_table_names()) == {"report_photo"}
 
