@@ -27,6 +27,7 @@ __all__ = [
     "cells_from_strings",
     "cells_in_polygon",
     "cells_to_strings",
+    "child_ranges",
     "lookup_cells",
     "neighbour_pairs",
     "resolution_for_zoom",
@@ -136,6 +137,41 @@ def cell_parents(cells: ArrayLike, res: int) -> NDArray[np.int64]:
     unused_digits = np.int64((1 << (3 * (15 - res))) - 1)
     parents = (cells & ~_RES_MASK) | np.int64(res << _RES_SHIFT) | unused_digits
     return np.where(present, parents, np.int64(0))
+
+
+def child_ranges(cells: ArrayLike, res: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
+    """The integer ranges that hold the descendants of H3 cells at a finer resolution.
+
+    Every valid cell at ``res`` between ``low[i]`` and ``high[i]`` (inclusive) is a
+    descendant of ``cells[i]`` and every descendant is in that range: the range runs
+    from the digits 0…0 to 6…6, and the cells in between with a digit 7 do not exist.
+    A range query on an indexed cell column therefore selects a cell's reports.
+
+    Parameters
+    ----------
+    cells : array_like of int64
+        Cells at resolution ``res`` or coarser, all of one resolution.
+    res : int
+        Resolution of the descendants (e.g. ``STORED_RES``).
+
+    Returns
+    -------
+    low, high : numpy.ndarray of int64
+    """
+    cells = _as_int64(cells)
+    res = _check_res(res)
+    if cells.size == 0:
+        return cells.copy(), cells.copy()
+    parent_res = cell_resolutions(cells)
+    if np.any(parent_res > res):
+        raise ValueError(f"cells finer than resolution {res} have no descendants there")
+    # the digits between the parent's resolution and res: cleared for low, 6 for high
+    below_parent = (np.int64(1) << (3 * (15 - parent_res))) - 1
+    below_res = np.int64((1 << (3 * (15 - res))) - 1)
+    between = below_parent & ~below_res
+    low = ((cells & ~_RES_MASK) | np.int64(res << _RES_SHIFT)) & ~between
+    sixes = np.int64(int("6" * 15, 8))
+    return low, low | (between & sixes)
 
 
 def cells_to_strings(cells: ArrayLike) -> NDArray[np.object_]:

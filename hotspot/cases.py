@@ -14,9 +14,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import Engine, insert, select, update
 
-from hotspot import taxonomy
+from hotspot import audit, taxonomy
 from hotspot.errors import UserError
+from hotspot.filters import EVERYTHING, Scope
 from hotspot.store import schema
+from hotspot.store.frames import scope_conditions
 
 __all__ = ["CaseState", "StaleReport", "StatusChange", "case_state", "change_status"]
 
@@ -51,13 +53,15 @@ def _status_name(status: str) -> str:
     return taxonomy.STATUS_NAMES[status][0]
 
 
-def case_state(engine: Engine, report_id: int) -> CaseState:
+def case_state(engine: Engine, report_id: int, scope: Scope = EVERYTHING) -> CaseState:
     """The current status and version of report ``report_id``.
 
     Parameters
     ----------
     engine : sqlalchemy.Engine
     report_id : int
+    scope : Scope, optional
+        Whose view: a report outside it is reported as missing.
 
     Returns
     -------
@@ -66,10 +70,12 @@ def case_state(engine: Engine, report_id: int) -> CaseState:
     Raises
     ------
     UserError
-        There is no such report.
+        There is no such report (in ``scope``).
     """
     report = schema.report
-    statement = select(report.c.status, report.c.version).where(report.c.id == report_id)
+    statement = select(report.c.status, report.c.version).where(
+        report.c.id == report_id, *scope_conditions(scope, report.c.community_id, report.c.cell)
+    )
     with engine.connect() as conn:
         row = conn.execute(statement).one_or_none()
     if row is None:
@@ -94,6 +100,7 @@ def change_status(
     actor: str,
     note: str | None = None,
     now: dt.datetime | None = None,
+    scope: Scope = EVERYTHING,
 ) -> StatusChange:
     """Move a report to ``to_status`` if it is still at ``expected_version``.
 
@@ -115,6 +122,8 @@ def change_status(
     note : str, optional
     now : datetime.datetime, optional
         When; the current time by default.
+    scope : Scope, optional
+        The actor's view: a report outside it is reported as missing.
 
     Returns
     -------
@@ -125,14 +134,14 @@ def change_status(
     StaleReport
         The report is no longer at ``expected_version`` (someone else changed it).
     UserError
-        No such report, no actor, or a change the workflow does not allow
+        No such report (in ``scope``), no actor, or a change the workflow does not allow
         (:func:`hotspot.taxonomy.check_transition`).
     """
     now = (now or dt.datetime.now()).replace(microsecond=0)
     actor = (actor or "").strip()
     if not actor:
         raise UserError("a status change needs the name of who makes it")
-    current = case_state(engine, report_id)
+    current = case_state(engine, report_id, scope)
     if current.version != expected_version:
         raise _stale(engine, report_id)
     try:
@@ -167,6 +176,8 @@ def change_status(
                     note=(note or "").strip() or None,
                 )
             )
+            change = f"{current.status} -> {to_status}"
+            audit.record(conn, actor, "status_change", f"report {report_id}", change, at=now)
     if not changed:
         raise _stale(engine, report_id)
     return StatusChange(

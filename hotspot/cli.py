@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import logging
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 
 from sqlalchemy.exc import ArgumentError, OperationalError
 
+from hotspot.auth import ROLES
 from hotspot.errors import UserError
 from hotspot.filters import ReportFilter
 
@@ -149,6 +151,7 @@ def _build_parser() -> argparse.ArgumentParser:
         help="geojson, gpkg, csv, xlsx or open311 (default: from the file name; "
         ".json is GeoJSON, NAME.open311.json Open311)",
     )
+    _add_as_user(exp, "whose view to export (scope and masking); default: the operator, all")
     _add_filters(exp)
     _add_db(exp)
 
@@ -157,12 +160,14 @@ def _build_parser() -> argparse.ArgumentParser:
     hot.add_argument("--input", type=Path, help="a report CSV to analyse instead of the store")
     hot.add_argument("--area", type=Path, help="study area GeoJSON (default: the service area)")
     hot.add_argument("--out", type=Path, required=True, help="output CSV")
+    _add_as_user(hot, "analyse only what this account may see")
     _add_filters(hot)
     _add_db(hot)
 
     plan = commands.add_parser("plan", help="crackdown clusters of significant hotspots")
     _add_analysis_options(plan)
     plan.add_argument("--out", type=Path, required=True, help="output .csv or .xlsx")
+    _add_as_user(plan, "plan only what this account may see")
     _add_filters(plan)
     _add_db(plan)
 
@@ -181,9 +186,73 @@ def _build_parser() -> argparse.ArgumentParser:
     case.add_argument("report_id", type=int, metavar="ID", help="the report's id")
     case.add_argument("--to", required=True, help="new status, code or name (e.g. 已派遣)")
     case.add_argument("--note", help="a note for the event log")
-    case.add_argument("--as-user", dest="as_user", help="who makes the change (default: cli)")
+    _add_as_user(case, "the account that makes the change (default: cli, the operator)")
     _add_db(case)
+
+    users = commands.add_parser("users", help="accounts of the dashboard (账号)")
+    actions = users.add_subparsers(dest="action", required=True, parser_class=_Parser)
+    add = actions.add_parser("add", help="create an account (the password is asked for)")
+    add.add_argument("username")
+    add.add_argument("--role", required=True, choices=list(ROLES))
+    add.add_argument("--community", help="community code or name (community, gridworker)")
+    add.add_argument(
+        "--name", dest="full_name", help="the person's name (a grid worker's as the grid lists it)"
+    )
+    _add_password_file(add)
+    _add_db(add)
+    listing = actions.add_parser("list", help="list the accounts")
+    _add_db(listing)
+    disable = actions.add_parser("disable", help="disable an account and end its sessions")
+    disable.add_argument("username")
+    _add_db(disable)
+    password = actions.add_parser("set-password", help="set an account's password (asked for)")
+    password.add_argument("username")
+    _add_password_file(password)
+    _add_db(password)
     return parser
+
+
+def _add_as_user(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument("--as-user", dest="as_user", metavar="USER", help=help_text)
+
+
+def _add_password_file(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--password-file",
+        type=Path,
+        help="read the password from the first line of this file (else it is asked for); "
+        "never give a password on the command line",
+    )
+
+
+def _read_password(args: argparse.Namespace) -> str:
+    """The new password: the first line of --password-file, else typed twice at a prompt."""
+    if args.password_file:
+        lines = args.password_file.read_text(encoding="utf-8-sig").splitlines()
+        if not lines or not lines[0]:
+            raise UserError(f"{args.password_file}: the first line must hold the password")
+        return lines[0]
+    if not sys.stdin.isatty():
+        raise UserError("no terminal to ask for the password: use --password-file")
+    import getpass
+
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        raise UserError("the two passwords differ")
+    return first
+
+
+def _viewer(args: argparse.Namespace, engine) -> tuple[str, ReportFilter]:
+    """Who acts (``cli`` without --as-user) and the command's filters narrowed to their scope."""
+    filters = _filters(args) if hasattr(args, "category") else ReportFilter()
+    if not args.as_user:
+        return "cli", filters
+    from hotspot.auth import load_user
+
+    user = load_user(engine, args.as_user)
+    if user is None:
+        raise UserError(f"--as-user {args.as_user}: no such enabled account")
+    return user.username, dataclasses.replace(filters, scope=user.scope)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
@@ -204,8 +273,9 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 def _cmd_import(args: argparse.Namespace) -> int:
     from hotspot.intake.importer import import_reports
 
+    engine = _open_store(args.db)
     result = import_reports(
-        _open_store(args.db),
+        engine,
         args.file,
         crs=args.crs,
         fmt=args.fmt,
@@ -214,6 +284,11 @@ def _cmd_import(args: argparse.Namespace) -> int:
         overrides=dict(args.map),
         layer=args.layer,
     )
+    if not result.dry_run:
+        from hotspot import audit
+
+        detail = f"{result.valid} imported, {result.rejected} rejected"
+        audit.record(engine, "cli", "import", args.file.name, detail)
     verb = "would import" if result.dry_run else "imported"
     line = (
         f"{verb} {result.valid}, rejected {result.rejected}, "
@@ -233,10 +308,13 @@ def _cmd_import(args: argparse.Namespace) -> int:
 
 
 def _cmd_export(args: argparse.Namespace) -> int:
+    from hotspot import audit
     from hotspot.intake.export import export_reports
 
-    filters = _filters(args)
-    count = export_reports(_open_store(args.db), args.file, fmt=args.fmt, filters=filters)
+    engine = _open_store(args.db)
+    actor, filters = _viewer(args, engine)
+    count = export_reports(engine, args.file, fmt=args.fmt, filters=filters)
+    audit.record(engine, actor, "export", args.file.name, f"{count} reports")
     print(f"exported {count} reports to {args.file}")
     return EXIT_OK
 
@@ -244,15 +322,15 @@ def _cmd_export(args: argparse.Namespace) -> int:
 def _cmd_hotspots(args: argparse.Namespace) -> int:
     from hotspot import analysis
 
-    filters = _filters(args)
     if not args.out.parent.is_dir():
         raise UserError(f"{args.out}: no such directory {args.out.parent}")
     area = analysis.read_area(args.area) if args.area else None
     options = {"res": args.res, "k": args.k, "area": area}
     if args.input:
-        table = analysis.hotspot_table_from_file(args.input, filters, **options)
+        table = analysis.hotspot_table_from_file(args.input, _filters(args), **options)
     else:
-        table = analysis.hotspot_table(_open_store(args.db), filters, **options)
+        engine = _open_store(args.db)
+        table = analysis.hotspot_table(engine, _viewer(args, engine)[1], **options)
         if table["count"].sum() == 0:
             raise UserError("no reports match the filters inside the study area")
     table.to_csv(args.out, index=False)
@@ -274,7 +352,8 @@ def _cmd_plan(args: argparse.Namespace) -> int:
     if not args.out.parent.is_dir():
         raise UserError(f"no such directory: {args.out.parent}")
     engine = _open_store(args.db)
-    table = analysis.plan_table(engine, _filters(args), res=args.res, k=args.k)
+    actor, filters = _viewer(args, engine)
+    table = analysis.plan_table(engine, filters, res=args.res, k=args.k)
     # Only text can smuggle a formula; numbers (a -1 hour) stay numbers.
     text = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])]
     table[text] = neutralise_formulas(table[text])
@@ -285,6 +364,9 @@ def _cmd_plan(args: argparse.Namespace) -> int:
         table.rename(columns=headers).to_excel(args.out, index=False, sheet_name="集中执法计划")
     else:
         table.to_csv(args.out, index=False, encoding="utf-8-sig")
+    from hotspot import audit
+
+    audit.record(engine, actor, "export", args.out.name, f"plan: {len(table)} clusters")
     print(f"wrote {len(table)} crackdown clusters (hot at 95%, strongest first) to {args.out}")
     return EXIT_OK
 
@@ -324,14 +406,21 @@ def _cmd_case(args: argparse.Namespace) -> int:
     if status is None:
         raise UserError(f"unknown status {args.to!r}")
     engine = _open_store(args.db)
-    current = cases.case_state(engine, args.report_id)
+    actor, filters = _viewer(args, engine)
+    if args.as_user:
+        from hotspot.auth import load_user, may_change_status
+
+        if not may_change_status(load_user(engine, actor)):
+            raise UserError(f"--as-user {actor}: this role may not change a report's status")
+    current = cases.case_state(engine, args.report_id, filters.scope)
     change = cases.change_status(
         engine,
         args.report_id,
         status,
         expected_version=current.version,
-        actor=args.as_user or "cli",
+        actor=actor,
         note=args.note,
+        scope=filters.scope,
     )
     names = taxonomy.STATUS_NAMES
     print(
@@ -342,6 +431,43 @@ def _cmd_case(args: argparse.Namespace) -> int:
 
 
 _COMMANDS["case"] = _cmd_case
+
+
+def _cmd_users(args: argparse.Namespace) -> int:
+    from hotspot import auth
+
+    engine = _open_store(args.db)
+    if args.action == "add":
+        user = auth.add_user(
+            engine,
+            args.username,
+            args.role,
+            _read_password(args),
+            community=args.community,
+            full_name=args.full_name,
+        )
+        where = f" of {user.community_code}" if user.community_code else ""
+        cells = f", {len(user.cells)} grid cells" if user.cells is not None else ""
+        print(f"account {user.username} added: {user.role}{where}{cells}")
+    elif args.action == "list":
+        table = auth.list_users(engine)
+        if table.empty:
+            print("no accounts: add the first with hotspot users add NAME --role admin")
+        for row in table.itertuples():
+            state = "disabled" if row.disabled else "enabled"
+            where = f" {row.community}" if row.community else ""
+            name = f" ({row.full_name})" if row.full_name else ""
+            print(f"{row.username}\t{row.role}{where}{name}\t{state}")
+    elif args.action == "disable":
+        auth.disable_user(engine, args.username)
+        print(f"account {args.username} disabled")
+    else:
+        auth.set_password(engine, args.username, _read_password(args))
+        print(f"password of {args.username} set")
+    return EXIT_OK
+
+
+_COMMANDS["users"] = _cmd_users
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:

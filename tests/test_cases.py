@@ -19,8 +19,10 @@ from sqlalchemy import select
 
 from geo.cells import cells_from_points
 from hotspot import cases
+from hotspot.auth import add_user
 from hotspot.cli import main
 from hotspot.errors import UserError
+from hotspot.filters import EVERYTHING
 from hotspot.store import schema
 from hotspot.store.engine import make_engine, open_store
 from hotspot.store.frames import insert_frame, read_events
@@ -112,8 +114,8 @@ def test_two_changes_racing_past_the_read_never_both_win(store_url, monkeypatch)
     both_read = threading.Barrier(2, timeout=30)
     readers = set()
 
-    def read_then_meet(engine, report_id):
-        state = read_state(engine, report_id)
+    def read_then_meet(engine, report_id, scope=EVERYTHING):
+        state = read_state(engine, report_id, scope)
         if threading.get_ident() not in readers:
             readers.add(threading.get_ident())
             both_read.wait()
@@ -210,7 +212,12 @@ def test_an_unknown_report_or_a_missing_actor_is_a_users_mistake(store):
 
 
 def test_case_command_moves_a_report_and_logs_who_and_why(store_url, capsys):
-    as_wang = ["--as-user", "王", "--note", "派给环卫"]
+    engine = open_store(store_url)
+    try:
+        add_user(engine, "王队", "enforcement", "password-1")
+    finally:
+        engine.dispose()
+    as_wang = ["--as-user", "王队", "--note", "派给环卫"]
     assert main(["case", "1", "--to", "已派遣", *as_wang, "--db", store_url]) == 0
     assert capsys.readouterr().out.strip() == "report 1: 待派遣 -> 已派遣 (version 2)"
     assert main(["case", "1", "--to", "in_progress", "--db", store_url]) == 0
@@ -221,7 +228,7 @@ def test_case_command_moves_a_report_and_logs_who_and_why(store_url, capsys):
     finally:
         engine.dispose()
     assert events[["actor", "to_status"]].values.tolist() == [
-        ["王", "dispatched"],
+        ["王队", "dispatched"],
         ["cli", "in_progress"],
     ]
     assert events["note"].iloc[0] == "派给环卫"

@@ -15,14 +15,18 @@ from sqlalchemy import (
     Engine,
     Table,
     delete,
+    false,
     func,
     insert,
+    or_,
     select,
     text,
 )
 
+from geo.cells import GRID_RES, STORED_RES, child_ranges
 from hotspot import taxonomy
-from hotspot.filters import ReportFilter
+from hotspot.filters import EVERYTHING, ReportFilter, Scope
+from hotspot.privacy import mask_name, mask_phone
 from hotspot.store import schema
 
 __all__ = [
@@ -31,6 +35,7 @@ __all__ = [
     "count_flags",
     "count_reports",
     "insert_frame",
+    "mask_personal_data",
     "read_communities",
     "read_events",
     "read_grid_cells",
@@ -41,12 +46,16 @@ __all__ = [
     "read_zones",
     "report_conditions",
     "resolve_community",
+    "scope_conditions",
     "sql_python_type",
     "sqlite_datetime_text",
     "write_meta",
 ]
 
 _CHUNK = 100_000
+#: Columns holding personal names and phone numbers (reporters, storefront contacts).
+_NAME_COLUMNS = {"reporter_name", "responsible_person"}
+_PHONE_COLUMNS = {"reporter_phone", "responsible_phone"}
 # Tables in the order they may be filled (parents first).
 _FILL_ORDER = (
     schema.community,
@@ -256,18 +265,25 @@ def _to_geoframe(frame: pd.DataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(frame, geometry=geometry, crs="EPSG:4326")
 
 
-def read_communities(engine: Engine) -> gpd.GeoDataFrame:
-    """Communities with their polygons, ordered by code."""
+def read_communities(engine: Engine, scope: Scope = EVERYTHING) -> gpd.GeoDataFrame:
+    """Communities with their polygons, ordered by code (only the scope's own, if it has one)."""
     table = schema.community
-    return _to_geoframe(_read_frame(engine, select(table).order_by(table.c.code)))
+    statement = select(table).order_by(table.c.code)
+    if scope.community_id is not None:
+        statement = statement.where(table.c.id == scope.community_id)
+    return _to_geoframe(_read_frame(engine, statement))
 
 
-def read_grid_cells(engine: Engine, *, community_id: int | None = None) -> pd.DataFrame:
-    """Grid cells (H3 at the grid resolution) with their community and grid worker."""
+def read_grid_cells(
+    engine: Engine, *, community_id: int | None = None, scope: Scope = EVERYTHING
+) -> pd.DataFrame:
+    """Grid cells (H3 at the grid resolution) with their community and grid worker, in scope."""
     table = schema.grid_cell
     statement = select(table).order_by(table.c.cell)
     if community_id is not None:
         statement = statement.where(table.c.community_id == community_id)
+    for condition in scope_conditions(scope, table.c.community_id, table.c.cell, cell_res=GRID_RES):
+        statement = statement.where(condition)
     return _read_frame(engine, statement)
 
 
@@ -276,10 +292,13 @@ def read_streets(engine: Engine) -> gpd.GeoDataFrame:
     return _to_geoframe(_read_frame(engine, select(schema.street).order_by(schema.street.c.id)))
 
 
-def read_zones(engine: Engine) -> gpd.GeoDataFrame:
-    """Storefront responsibility zones (门前三包责任区)."""
+def read_zones(engine: Engine, scope: Scope = EVERYTHING) -> gpd.GeoDataFrame:
+    """Storefront responsibility zones (门前三包责任区) in scope, contacts masked unless allowed."""
     table = schema.storefront_zone
-    return _to_geoframe(_read_frame(engine, select(table).order_by(table.c.id)))
+    statement = select(table).order_by(table.c.id)
+    for condition in scope_conditions(scope, table.c.community_id, table.c.cell):
+        statement = statement.where(condition)
+    return _to_geoframe(mask_personal_data(_read_frame(engine, statement), scope))
 
 
 def resolve_community(engine: Engine, community: str) -> int | None:
@@ -315,7 +334,46 @@ def report_conditions(engine: Engine, filters: ReportFilter) -> list[ColumnEleme
         conditions.append(table.c.reported_at < end)
     if filters.statuses:
         conditions.append(table.c.status.in_(list(filters.statuses)))
+    return conditions + scope_conditions(filters.scope, table.c.community_id, table.c.cell)
+
+
+def scope_conditions(
+    scope: Scope, community_id: ColumnElement, cell: ColumnElement, *, cell_res: int = STORED_RES
+) -> list[ColumnElement[bool]]:
+    """The SQL conditions that keep rows to ``scope``.
+
+    Parameters
+    ----------
+    scope : Scope
+    community_id : column
+        The table's community id.
+    cell : column
+        The table's H3 cell; a grid worker's cells become index-friendly ranges.
+    cell_res : int, default ``STORED_RES``
+        The resolution of ``cell`` (``GRID_RES`` to ``STORED_RES``).
+    """
+    conditions: list[ColumnElement[bool]] = []
+    if scope.community_id is not None:
+        conditions.append(community_id == scope.community_id)
+    if scope.cells is not None:
+        if not scope.cells:
+            return [false()]
+        low, high = child_ranges(np.asarray(scope.cells, dtype=np.int64), cell_res)
+        conditions.append(
+            or_(*(cell.between(int(lo), int(hi)) for lo, hi in zip(low, high, strict=True)))
+        )
     return conditions
+
+
+def mask_personal_data(frame: pd.DataFrame, scope: Scope) -> pd.DataFrame:
+    """Mask the reporter and contact names and phones in ``frame`` unless ``scope`` may see them."""
+    if scope.personal_data:
+        return frame
+    for column in set(frame.columns) & _NAME_COLUMNS:
+        frame[column] = mask_name(frame[column]).to_numpy()
+    for column in set(frame.columns) & _PHONE_COLUMNS:
+        frame[column] = mask_phone(frame[column]).to_numpy()
+    return frame
 
 
 def count_reports(engine: Engine, filters: ReportFilter | None = None) -> int:
@@ -440,6 +498,7 @@ def read_reports(
         frame[column] = pd.to_datetime(frame[column])
     for column in {"community_id", "zone_id", "duplicate_of", "relapse_of"} & present:
         frame[column] = frame[column].astype("Int64")
+    frame = mask_personal_data(frame, (filters or ReportFilter()).scope)
     return _to_geoframe(frame) if "geom" in present else frame
 
 

@@ -191,6 +191,34 @@ app_user = Table(
     Column("community_id", Integer, ForeignKey("community.id")),
     Column("disabled", Boolean, nullable=False, server_default="0"),
     Column("created_at", DateTime, nullable=False),
+    # the person's name as the grid shows it (grid_cell.grid_worker): a grid worker's cells
+    Column("full_name", String(50)),
+    # failed logins since the last success, which slow down the next attempts
+    Column("failed_logins", Integer, nullable=False, server_default="0"),
+    Column("last_failed_at", DateTime),
+    Column("last_login_at", DateTime),
+)
+
+#: Dashboard sessions: a browser's cookie holds the token, the store only its hash.
+app_session = Table(
+    "app_session",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("app_user.id"), nullable=False, index=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_seen_at", DateTime, nullable=False),
+)
+
+#: 操作日志: who did what when (logins, status changes, imports, exports, accounts).
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime, nullable=False, index=True),
+    Column("actor", String(50), nullable=False),
+    Column("action", String(30), nullable=False),
+    Column("target", String(200)),
+    Column("detail", Text),
 )
 
 #: 集中执法行动: a concentrated operation, for the before/after comparison of its cells.
