@@ -25,6 +25,7 @@ from hotspot.store.frames import resolve_community
 __all__ = [
     "COMMUNITY_ROLES",
     "ROLES",
+    "ROLE_PAGES",
     "LoginRefused",
     "User",
     "add_user",
@@ -37,6 +38,8 @@ __all__ = [
     "list_users",
     "load_user",
     "may_change_status",
+    "may_import",
+    "may_open",
     "open_session",
     "session_user",
     "set_password",
@@ -57,6 +60,24 @@ COMMUNITY_ROLES = frozenset({"community", "gridworker"})
 PERSONAL_DATA_ROLES = frozenset({"admin", "enforcement"})
 #: Roles that may move a report along the workflow (leaders only look).
 STATUS_ROLES = frozenset({"admin", "enforcement", "community", "gridworker"})
+#: Roles that may import files of reports (an import covers the whole town).
+IMPORT_ROLES = frozenset({"admin", "enforcement"})
+#: The dashboard pages (their url paths) each role may open; the first is its start page.
+ROLE_PAGES: dict[str, tuple[str, ...]] = {
+    "admin": (
+        "leader",
+        "plan",
+        "grid",
+        "storefront-zones",
+        "issue-map",
+        "report-issue",
+        "audit",
+    ),
+    "leader": ("leader", "plan", "grid", "storefront-zones", "issue-map"),
+    "enforcement": ("leader", "plan", "grid", "storefront-zones", "issue-map", "report-issue"),
+    "community": ("leader", "plan", "grid", "storefront-zones", "issue-map", "report-issue"),
+    "gridworker": ("grid", "issue-map", "report-issue", "storefront-zones"),
+}
 
 MIN_PASSWORD_LENGTH = 8
 _USERNAME = re.compile(r"[\w.@-]{2,50}")
@@ -132,6 +153,16 @@ def idle_limit() -> dt.timedelta:
 def may_change_status(user: User) -> bool:
     """Whether ``user``'s role may move reports along the workflow."""
     return user.role in STATUS_ROLES
+
+
+def may_import(user: User) -> bool:
+    """Whether ``user``'s role may import files of reports."""
+    return user.role in IMPORT_ROLES
+
+
+def may_open(user: User, page: str) -> bool:
+    """Whether ``user``'s role may open the dashboard page with url path ``page``."""
+    return page in ROLE_PAGES.get(user.role, ())
 
 
 def _check_password(password: str) -> None:

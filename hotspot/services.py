@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass
+from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from hotspot.filters import ReportFilter
+from hotspot.filters import EVERYTHING, ReportFilter, Scope
 from hotspot.store import frames, schema
 from hotspot.store.engine import open_store
 
-__all__ = ["MapData", "ensure_store", "is_demo", "map_data"]
+__all__ = ["MapData", "ReportDetail", "ensure_store", "is_demo", "map_data", "report_detail"]
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +67,55 @@ class MapData:
 
 
 def map_data(engine: Engine, filters: ReportFilter | None = None) -> MapData:
-    """Read communities, grid cells, storefront zones and the filtered reports."""
+    """Read communities, grid cells, storefront zones and the filtered reports, in scope."""
+    scope = (filters or ReportFilter()).scope
     return MapData(
-        communities=frames.read_communities(engine),
-        cells=frames.read_grid_cells(engine),
-        zones=frames.read_zones(engine),
+        communities=frames.read_communities(engine, scope),
+        cells=frames.read_grid_cells(engine, scope=scope),
+        zones=frames.read_zones(engine, scope),
         reports=frames.read_reports(engine, filters),
+    )
+
+
+@dataclass(frozen=True)
+class ReportDetail:
+    """One report as its viewer may see it: the row, its status events and its photos."""
+
+    report: pd.Series
+    events: pd.DataFrame
+    photos: list[Path]
+
+
+def report_detail(engine: Engine, report_id: int, scope: Scope = EVERYTHING) -> ReportDetail | None:
+    """Look a report up by id, within ``scope``.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.Engine
+    report_id : int
+    scope : Scope
+        Whose view: a report outside it is not found; names and phones are masked
+        unless the scope may see them; photos only when it may open them.
+
+    Returns
+    -------
+    ReportDetail or None
+        None when there is no such report in ``scope``.
+    """
+    from hotspot.photos import photo_path, read_photos
+
+    filters = dataclasses.replace(ReportFilter(), scope=scope)
+    found = frames.read_reports(engine, filters, where=[schema.report.c.id == int(report_id)])
+    if found.empty:
+        return None
+    photos = []
+    if scope.photos:
+        rows = read_photos(engine, int(report_id))
+        photos = [
+            photo_path(sha, ext) for sha, ext in zip(rows["sha256"], rows["ext"], strict=True)
+        ]
+    return ReportDetail(
+        report=found.iloc[0],
+        events=frames.read_events(engine, report_id=int(report_id)),
+        photos=[path for path in photos if path.is_file()],
     )
