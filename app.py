@@ -14,9 +14,12 @@ import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.pages_manager import PagesManager
 
+from hotspot import auth
+from pages import _session as session
 from pages._shared import (
     LANG_KEY,
     LANGUAGES,
+    USER_KEY,
     get_engine,
     is_demo,
     map_controls,
@@ -28,6 +31,29 @@ from pages._shared import (
 
 #: Streamlit serves this folder at /app/static (server.enableStaticServing).
 STATIC_DIR = Path(__file__).resolve().parent / "static"
+#: The dashboard's pages by url path (as :data:`hotspot.auth.ROLE_PAGES` names them):
+#: file, title (zh, en) and icon. Each url path differs from its file name (see below).
+PAGES: dict[str, tuple[str, str, str, str]] = {
+    "leader": ("pages/overview.py", "领导总览", "Overview", ":material/dashboard:"),
+    "plan": ("pages/crackdown.py", "集中整治", "Crackdown planning", ":material/target:"),
+    "grid": ("pages/community.py", "社区网格", "Community grid", ":material/holiday_village:"),
+    "storefront-zones": (
+        "pages/storefronts.py",
+        "门前三包",
+        "Storefront zones",
+        ":material/storefront:",
+    ),
+    "issue-map": ("pages/map.py", "问题地图", "Issue map", ":material/map:"),
+    "report-issue": (
+        "pages/report.py",
+        "问题上报",
+        "Report an issue",
+        ":material/add_location_alt:",
+    ),
+    "audit": ("pages/audit_log.py", "操作日志", "Audit log", ":material/history:"),
+}
+#: Pages that show no reports, so no report filters or map switches in their sidebar.
+WITHOUT_REPORT_FILTERS = frozenset({"audit"})
 
 # Because a folder named pages/ exists, Streamlit (1.67) runs the first script
 # run of a process in its legacy pages-folder mode, in which this file is itself
@@ -65,51 +91,56 @@ def page_setup() -> None:
             st.warning(t("演示数据（虚构）", "Demo data (fictional)"), icon=":material/warning:")
 
 
-def pages() -> list:
-    """The dashboard's pages. Each url_path differs from its file name (see above)."""
+def pages(paths: tuple[str, ...]) -> list:
+    """The pages with these url paths, in this order; the first is the start page."""
     return [
         st.Page(
-            "pages/overview.py",
-            title=t("领导总览", "Overview"),
-            icon=":material/dashboard:",
-            url_path="leader",
-            default=True,
-        ),
-        st.Page(
-            "pages/crackdown.py",
-            title=t("集中整治", "Crackdown planning"),
-            icon=":material/target:",
-            url_path="plan",
-        ),
-        st.Page(
-            "pages/community.py",
-            title=t("社区网格", "Community grid"),
-            icon=":material/holiday_village:",
-            url_path="grid",
-        ),
-        st.Page(
-            "pages/storefronts.py",
-            title=t("门前三包", "Storefront zones"),
-            icon=":material/storefront:",
-            url_path="storefront-zones",
-        ),
-        st.Page(
-            "pages/map.py",
-            title=t("问题地图", "Issue map"),
-            icon=":material/map:",
-            url_path="issue-map",
-        ),
-        st.Page(
-            "pages/report.py",
-            title=t("问题上报", "Report an issue"),
-            icon=":material/add_location_alt:",
-            url_path="report-issue",
-        ),
+            PAGES[path][0],
+            title=t(PAGES[path][1], PAGES[path][2]),
+            icon=PAGES[path][3],
+            url_path=path,
+            default=index == 0,
+        )
+        for index, path in enumerate(paths)
     ]
 
 
-page_setup()
-navigation = st.navigation(pages())
-sidebar_filters()
-map_controls()
-navigation.run()
+def sign_in() -> auth.User | None:
+    """Who is signed in; with nobody, the login form instead of the page (and None).
+
+    Signed out, every page is registered (hidden) so that the page a link asks for
+    is still the page shown after the login, when the user's role may open it.
+    """
+    engine = get_engine(store_url())
+    user = session.signed_in_user(engine)
+    write, token = session.cookie_for_this_run()
+    if write:
+        session.cookie_sync(token)
+    if user is None:
+        st.session_state.pop(USER_KEY, None)
+        st.navigation(pages(tuple(PAGES)), position="hidden")
+        session.login_page(engine)
+        return None
+    st.session_state[USER_KEY] = user
+    return user
+
+
+def main() -> None:
+    """Sign in, then the pages the user's role may open, with the shared sidebar."""
+    page_setup()
+    user = sign_in()
+    if user is None:
+        return
+    # Only the pages this role may open: a link to another opens the role's start page.
+    navigation = st.navigation(pages(auth.ROLE_PAGES[user.role]))
+    session.account_sidebar(get_engine(store_url()), user)
+    if navigation.url_path not in WITHOUT_REPORT_FILTERS:
+        sidebar_filters()
+        map_controls()
+    navigation.run()
+
+
+# A child process that multiprocessing spawns (the 问题上报 page's import) runs this
+# script again as __mp_main__: it has nobody to sign in and nothing to draw.
+if __name__ != "__mp_main__":
+    main()

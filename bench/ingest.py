@@ -2,10 +2,12 @@
 
 Prints one row per size: seconds per stage (read: CSV parse; lookup: store context and known ids;
 check+load: parse, convert, validate, index and attribute each chunk while the previous one is
-written in the background; index+commit: rebuild indexes, commit), total, rows/s, peak RSS of a
-fresh process, and the ratio to the naive way (per-row h3 calls, per-row point-in-polygon for
-community and storefront zone, row-by-row inserts) measured in the same run on a sample of the
-same file and scaled linearly to the full size.
+written in the background; relapses: read the store's candidates and match relapses and
+duplicates, while the loader rebuilds the indexes in the background; index+commit: what is left
+of the rebuild, the flags written, commit), total, rows/s, peak RSS of a fresh process, and the
+ratio to the naive way (per-row h3 calls, per-row point-in-polygon for community and storefront
+zone, row-by-row inserts) measured in the same run on a sample of the same file and scaled
+linearly to the full size.
 
 Usage: python bench/ingest.py [--sizes 10000 100000 1000000] [--naive-sample 20000] [--db URL]
 

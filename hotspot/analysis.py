@@ -14,10 +14,12 @@ street corner, 100-200 m across). With ``k=1`` a neighbourhood is 7 cells, about
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import operator
 from pathlib import Path
 
+import h3
 import numpy as np
 import pandas as pd
 import shapely
@@ -26,19 +28,21 @@ from sqlalchemy import Engine
 
 from geo.before_after import BeforeAfter, before_after
 from geo.cells import (
+    GRID_RES,
     STORED_RES,
     as_cells,
     cell_parents,
     cell_resolutions,
     cells_from_strings,
     cells_to_strings,
+    child_ranges,
     neighbour_pairs,
 )
 from geo.hotspots import GI_COLUMNS, counts_per_cell, gi_star, hull_area, study_area_cells
 from hotspot import taxonomy
 from hotspot.errors import UserError
-from hotspot.filters import ReportFilter
-from hotspot.store import frames
+from hotspot.filters import EVERYTHING, ReportFilter, Scope
+from hotspot.store import frames, schema
 
 __all__ = [
     "DEFAULT_K",
@@ -50,6 +54,7 @@ __all__ = [
     "MIN_RES",
     "PLAN_COLUMNS",
     "PLAN_HEADERS_ZH",
+    "cells_of_grid",
     "emerging_table",
     "filter_report_frame",
     "hotspot_table",
@@ -59,6 +64,8 @@ __all__ = [
     "plan_table",
     "read_area",
     "read_report_file",
+    "scope_study_cells",
+    "service_area",
 ]
 
 #: Default analysis resolution (see the module docstring).
@@ -125,18 +132,95 @@ def hotspot_table_from_reports(
     return pd.concat([table, gi], axis=1)[list(HOTSPOT_COLUMNS)]
 
 
-def service_area(engine: Engine) -> shapely.Geometry:
-    """The union of the store's communities: the default study area.
+def service_area(engine: Engine, *, scope: Scope = EVERYTHING) -> shapely.Geometry:
+    """The union of the store's communities (those of ``scope``): the default study area.
 
     Raises
     ------
     UserError
-        The store has no communities.
+        The store (or the scope) has no communities.
     """
-    communities = frames.read_communities(engine)
+    communities = frames.read_communities(engine, scope)
     if communities.empty:
         raise UserError("the store has no communities to make a study area; give an area")
     return shapely.union_all(communities.geometry.to_numpy())
+
+
+def cells_of_grid(grid_cells: ArrayLike, res: int) -> np.ndarray:
+    """The cells at ``res`` that make up an area given by its grid cells.
+
+    Finer than the grid, a grid cell's descendants (as reports are bucketed: by index,
+    so every report of the area falls in one of them). Coarser, the cells whose centre
+    lies in the area, as a study area is polyfilled: a cell's centre is the centre of
+    its centre child, so the cell counts when that child at the grid resolution does.
+
+    Parameters
+    ----------
+    grid_cells : array_like of int64
+        Cells at :data:`geo.cells.GRID_RES` (a community's grid, a grid worker's cells).
+    res : int
+        The resolution wanted.
+
+    Returns
+    -------
+    numpy.ndarray of int64
+        Sorted, distinct.
+    """
+    grid = np.unique(np.asarray(grid_cells, dtype=np.int64))
+    if grid.size == 0 or res == GRID_RES:
+        return grid
+    if res > GRID_RES:
+        # A few thousand children at most (a community's grid at resolution 12).
+        children = itertools.chain.from_iterable(
+            h3.api.basic_int.cell_to_children(cell, res) for cell in grid.tolist()
+        )
+        return np.unique(np.fromiter(children, dtype=np.int64))
+    parents = np.unique(cell_parents(grid, res))
+    centre_children, _ = child_ranges(parents, GRID_RES)
+    return parents[np.isin(centre_children, grid)]
+
+
+def scope_study_cells(engine: Engine, scope: Scope, res: int) -> np.ndarray | None:
+    """The cells at ``res`` of a scope's part of the town; None for the whole town.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.Engine
+    scope : Scope
+        A community's scope covers its grid cells, a grid worker's their own cells.
+    res : int
+        Analysis resolution.
+
+    Returns
+    -------
+    numpy.ndarray of int64 or None
+        See :func:`cells_of_grid`; None when ``scope`` covers the whole town.
+    """
+    if scope.whole_town:
+        return None
+    grid = frames.read_grid_cells(engine, scope=scope)["cell"].to_numpy(dtype=np.int64)
+    return cells_of_grid(grid, res)
+
+
+def _analysis_cells(
+    engine: Engine, scope: Scope, res: int, area: shapely.Geometry | None
+) -> np.ndarray:
+    """The study cells of an analysis: ``area`` (or the service area) within ``scope``.
+
+    A scoped user's hotspots are found among the scope's own cells, so that neither
+    the answer nor the comparison reaches past what the user may see.
+    """
+    own = scope_study_cells(engine, scope, res)
+    if own is None:
+        return _study_cells(area if area is not None else service_area(engine), res)
+    if area is not None:
+        own = np.intersect1d(own, _area_cells(area, res))
+    if own.size == 0:
+        raise UserError(
+            f"no cell of the study area at resolution {res} lies in this account's area; "
+            "try a finer --res"
+        )
+    return own
 
 
 def hotspot_table(
@@ -153,6 +237,8 @@ def hotspot_table(
     ----------
     engine : sqlalchemy.Engine
     filters : ReportFilter, optional
+        The reports; ``filters.scope`` also narrows the study area to the scope's cells
+        (:func:`scope_study_cells`).
     res : int, default 9
         Analysis resolution.
     k : int, default 1
@@ -169,23 +255,27 @@ def hotspot_table(
     Raises
     ------
     UserError
-        Bad ``res`` or ``k``, or no study area (no communities in the store).
+        Bad ``res`` or ``k``, or no study area (no communities in the store, or no cell
+        of the area in the scope).
     """
     res, k = _check_options(res, k)
-    if area is None:
-        area = service_area(engine)
-    study = _study_cells(area, res)
+    filters = filters or ReportFilter()
+    study = _analysis_cells(engine, filters.scope, res, area)
     reports = frames.read_reports(engine, filters)
     return hotspot_table_from_reports(
         reports["cell"].to_numpy(dtype=np.int64), study_cells=study, res=res, k=k
     )
 
 
-def _study_cells(area: shapely.Geometry, res: int) -> np.ndarray:
+def _area_cells(area: shapely.Geometry, res: int) -> np.ndarray:
     try:
-        study = study_area_cells(area, res=res)
+        return study_area_cells(area, res=res)
     except ValueError as exc:
         raise UserError(str(exc)) from None
+
+
+def _study_cells(area: shapely.Geometry, res: int) -> np.ndarray:
+    study = _area_cells(area, res)
     if study.size == 0:
         raise UserError(
             f"the study area holds no cell centre at resolution {res}; try a finer --res"
@@ -461,6 +551,8 @@ def plan_table(
     ----------
     engine : sqlalchemy.Engine
     filters : ReportFilter, optional
+        The reports; ``filters.scope`` narrows the study area (as in
+        :func:`hotspot_table`), the shops and the community names to the scope.
     res : int, default 9
         Analysis resolution.
     k : int, default 1
@@ -497,8 +589,9 @@ def plan_table(
     keep = np.isin(cell_parents(reports["cell"].to_numpy(dtype=np.int64), res), in_any)
     columns = ["cell", "reported_at", "category_name", "community", "zone_id"]
     reports = pd.DataFrame(reports.loc[keep, columns])
-    zones = pd.DataFrame(frames.read_zones(engine)[["id", "shop_name", "cell"]])
-    names = frames.read_communities(engine).set_index("code")["name"]
+    scope = (filters or ReportFilter()).scope
+    zones = pd.DataFrame(frames.read_zones(engine, scope)[["id", "shop_name", "cell"]])
+    names = frames.read_communities(engine, scope).set_index("code")["name"]
 
     rows = []
     for cluster in clusters.itertuples(index=False):
@@ -562,6 +655,8 @@ def emerging_table(
     source : sqlalchemy.Engine or pathlib.Path
         The store, or a canonical report file read as :func:`read_report_file` does.
     filters : ReportFilter, optional
+        The reports; for the store ``filters.scope`` also narrows the study area to
+        the scope's cells (as in :func:`hotspot_table`).
     res : int, default 9
         Analysis resolution.
     k : int, default 1
@@ -589,9 +684,7 @@ def emerging_table(
     if freq not in EMERGING_FREQS:
         raise UserError(f"--freq must be one of {', '.join(EMERGING_FREQS)}, got {freq!r}")
     if isinstance(source, Engine):
-        if area is None:
-            area = service_area(source)
-        study = _study_cells(area, res)
+        study = _analysis_cells(source, (filters or ReportFilter()).scope, res, area)
         reports = frames.read_reports(source, filters)
     else:
         reports = read_report_file(source, filters)
@@ -630,6 +723,7 @@ def operation_effect(
     filters: ReportFilter | None = None,
     weeks: int = 4,
     data_until: dt.date | None = None,
+    scope: Scope = EVERYTHING,
 ) -> BeforeAfter:
     """Reports per week in an operation's cells before and after its date, and the test.
 
@@ -645,6 +739,9 @@ def operation_effect(
     weeks : int, default 4
     data_until : datetime.date, optional
         Last day with data, when the after period is not over yet.
+    scope : Scope, optional
+        Whose view: only the reports in it are counted. The scope of ``filters``
+        applies as well (both narrow, neither widens).
 
     Returns
     -------
@@ -654,7 +751,10 @@ def operation_effect(
     if ints.size == 0:
         raise UserError("an operation needs at least one cell")
     res = int(cell_resolutions(ints[:1])[0])
-    reports = frames.read_reports(engine, filters)
+    report = schema.report
+    in_scope = frames.scope_conditions(scope, report.c.community_id, report.c.cell)
+    columns = ["cell", "category", "reported_at"]
+    reports = frames.read_reports(engine, filters, columns=columns, where=in_scope)
     inside = np.isin(cell_parents(reports["cell"].to_numpy(), res), ints)
     return before_after(
         reports.loc[inside, "reported_at"].to_numpy(),

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pandas as pd
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
 from hotspot import audit
 from hotspot.errors import UserError
@@ -114,10 +114,21 @@ class User:
 
     @property
     def scope(self) -> Scope:
-        """What this user may see (see :class:`hotspot.filters.Scope`)."""
+        """What this user may see (see :class:`hotspot.filters.Scope`).
+
+        A community or grid worker account that has lost its community, or a grid
+        worker without cells, sees nothing: ``None`` would mean the whole town.
+        """
+        community_id = cells = None
+        if self.role in COMMUNITY_ROLES:
+            community_id = self.community_id
+            if community_id is None:
+                cells = ()
+        if self.role == "gridworker":
+            cells = self.cells if self.cells is not None and community_id is not None else ()
         return Scope(
-            community_id=self.community_id if self.role in COMMUNITY_ROLES else None,
-            cells=self.cells if self.role == "gridworker" else None,
+            community_id=community_id,
+            cells=cells,
             personal_data=self.role in PERSONAL_DATA_ROLES,
         )
 
@@ -332,26 +343,60 @@ def disable_user(engine: Engine, username: str, *, actor: str = "cli") -> None:
 
 
 def set_password(engine: Engine, username: str, password: str, *, actor: str = "cli") -> None:
-    """Replace an account's password, clear its failed logins and end its sessions."""
+    """Replace an account's password (which clears its failed logins) and end its sessions."""
     _check_password(password)
     table = schema.app_user
     with engine.begin() as conn:
         user_id = _require_account(conn, username)
         conn.execute(
-            update(table)
-            .where(table.c.id == user_id)
-            .values(password_hash=hash_password(password), failed_logins=0, last_failed_at=None)
+            update(table).where(table.c.id == user_id).values(password_hash=hash_password(password))
         )
         conn.execute(delete(schema.app_session).where(schema.app_session.c.user_id == user_id))
         audit.record(conn, actor, "password_set", username)
 
 
 def _wait_needed(failed: int, last_failed_at: dt.datetime | None, now: dt.datetime) -> float:
-    """Seconds still to wait before account with ``failed`` failures may try again."""
+    """Seconds still to wait after ``failed`` failures in a row, the last at ``last_failed_at``."""
     if failed < FREE_ATTEMPTS or last_failed_at is None:
         return 0.0
     backoff = min(2.0 ** (failed - FREE_ATTEMPTS), MAX_WAIT_SECONDS)
     return max(0.0, backoff - (now - last_failed_at).total_seconds())
+
+
+#: Failed logins older than this no longer slow a name down.
+_FAILURE_MEMORY = dt.timedelta(hours=24)
+
+
+def _recent_failures(
+    conn: Connection, username: str, now: dt.datetime
+) -> tuple[int, dt.datetime | None]:
+    """Failed logins for ``username`` since its last login or password change: count, last.
+
+    Read from the audit log, so that a name without an account is slowed down exactly
+    like one with (the wait would otherwise tell which names exist). Attempts refused
+    during a wait do not count, so a hurried user is not locked out for longer.
+    """
+    log = schema.audit_log
+    window = now - _FAILURE_MEMORY
+    reset = (
+        select(func.max(log.c.at))
+        .where(log.c.target == username, log.c.action.in_(["login", "password_set"]))
+        .scalar_subquery()
+    )
+    statement = select(func.count(), func.max(log.c.at)).where(
+        log.c.action == "login_failed",
+        log.c.target == username,
+        log.c.at >= window,
+        log.c.at > func.coalesce(reset, window),
+        (log.c.detail.is_(None)) | (log.c.detail != _THROTTLED),
+    )
+    count, last = conn.execute(statement).one()
+    if isinstance(last, str):  # SQLite gives an aggregate of datetimes back as text
+        last = dt.datetime.fromisoformat(last)
+    return int(count), last
+
+
+_THROTTLED = "throttled"
 
 
 def authenticate(
@@ -359,10 +404,10 @@ def authenticate(
 ) -> User:
     """Check a login and log it; slow down repeated failures.
 
-    After :data:`FREE_ATTEMPTS` failures in a row an account must wait 1 s, then 2 s,
-    4 s … up to 5 minutes between attempts (an attempt inside the wait is refused
-    without looking at the password); every failure also answers
-    :data:`FAILED_LOGIN_DELAY` seconds late.
+    After :data:`FREE_ATTEMPTS` failures in a row a username (whether it has an
+    account or not) must wait 1 s, then 2 s, 4 s … up to 5 minutes between attempts
+    (an attempt inside the wait is refused without looking at the password); every
+    failure also answers :data:`FAILED_LOGIN_DELAY` seconds late.
 
     Parameters
     ----------
@@ -383,38 +428,24 @@ def authenticate(
     """
     now = now or _now()
     table = schema.app_user
-    statement = select(
-        table.c.id,
-        table.c.password_hash,
-        table.c.disabled,
-        table.c.failed_logins,
-        table.c.last_failed_at,
-    ).where(table.c.username == username)
+    statement = select(table.c.id, table.c.password_hash, table.c.disabled).where(
+        table.c.username == username
+    )
     with engine.connect() as conn:
         row = conn.execute(statement).first()
-    if row is not None:
-        wait = _wait_needed(int(row.failed_logins), row.last_failed_at, now)
-        if wait > 0:
-            audit.record(engine, username, "login_failed", username, "throttled", at=now)
-            raise LoginRefused(f"too many failed logins: wait {wait:.0f} s", wait)
+        failed, last_failed_at = _recent_failures(conn, username, now)
+    wait = _wait_needed(failed, last_failed_at, now)
+    if wait > 0:
+        audit.record(engine, username or "-", "login_failed", username, _THROTTLED, at=now)
+        raise LoginRefused(f"too many failed logins: wait {wait:.0f} s", wait)
     valid = verify_password(row.password_hash if row else _dummy_hash(), password)
     if row is None or not valid or row.disabled:
-        with engine.begin() as conn:
-            if row is not None:
-                conn.execute(
-                    update(table)
-                    .where(table.c.id == row.id)
-                    .values(failed_logins=table.c.failed_logins + 1, last_failed_at=now)
-                )
-            reason = "disabled" if row is not None and valid else "wrong name or password"
-            audit.record(conn, username or "-", "login_failed", username, reason, at=now)
+        reason = "disabled" if row is not None and valid else "wrong name or password"
+        audit.record(engine, username or "-", "login_failed", username, reason, at=now)
         time.sleep(FAILED_LOGIN_DELAY)
-        failed = int(row.failed_logins) + 1 if row is not None else 0
-        raise LoginRefused(
-            "wrong username or password", _wait_needed(failed, now, now) if row else 0.0
-        )
+        raise LoginRefused("wrong username or password", _wait_needed(failed + 1, now, now))
     with engine.begin() as conn:
-        values = {"failed_logins": 0, "last_failed_at": None, "last_login_at": now}
+        values = {"last_login_at": now}
         if _hasher.check_needs_rehash(row.password_hash):
             values["password_hash"] = hash_password(password)
         conn.execute(update(table).where(table.c.id == row.id).values(**values))

@@ -23,7 +23,15 @@ EXIT_USER_ERROR = 2
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse that reports a usage mistake as one line with exit status 2."""
+    """argparse that reports a usage mistake as one line with exit status 2.
+
+    Options are never abbreviated: ``--password X`` must not pass for
+    ``--password-file X`` (and print the password in the error).
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs["allow_abbrev"] = False
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> None:
         command = self.prog.removeprefix("hotspot").strip()
@@ -497,7 +505,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         # ``serve`` hands its other options (--server.port ...) to streamlit run
         args, streamlit_args = parser.parse_known_args(argv)
         if streamlit_args and args.command != "serve":
-            parser.error(f"unrecognized arguments: {' '.join(streamlit_args)}")
+            # option names only: a value given by mistake may be a password
+            options = [arg.split("=", 1)[0] for arg in streamlit_args if arg.startswith("-")]
+            parser.error(f"unrecognized arguments: {' '.join(options) or '(values)'}")
         args.streamlit_args = streamlit_args
         logging.basicConfig(
             level=logging.INFO if args.verbose else logging.WARNING,

@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 
 from geo.cells import cell_parents, neighbour_pairs
 from geo.hotspots import counts_per_cell, gi_star, study_area_cells
-from hotspot.analysis import DEFAULT_K
+from hotspot.analysis import DEFAULT_K, cells_of_grid
 from hotspot.filters import ReportFilter
 from hotspot.store import frames
 
@@ -39,12 +39,14 @@ def hex_levels(
     *,
     resolutions: Sequence[int] = HEX_RESOLUTIONS,
     k: int = DEFAULT_K,
+    grid: ArrayLike | None = None,
 ) -> pd.DataFrame:
     """Counts and Gi* per cell at each resolution, for the cells worth drawing.
 
     At each resolution the study area is every cell whose centre falls inside
-    ``area`` plus every cell holding a report, zero-count cells included, so Gi*
-    compares each neighbourhood with the whole town (as :mod:`hotspot.analysis`).
+    ``area`` (or every cell of ``grid``) plus every cell holding a report, zero-count
+    cells included, so Gi* compares each neighbourhood with the whole town (as
+    :mod:`hotspot.analysis`).
 
     Parameters
     ----------
@@ -56,6 +58,9 @@ def hex_levels(
     resolutions : sequence of int, default (8, 9, 10, 11)
     k : int, default 1
         Gi* neighbourhood: grid distance, the cell itself included.
+    grid : array_like of int64, optional
+        The study area as grid cells (:data:`geo.cells.GRID_RES`), instead of
+        ``area``: a scoped user's cells (see :func:`hotspot.analysis.cells_of_grid`).
 
     Returns
     -------
@@ -71,7 +76,12 @@ def hex_levels(
     for res in resolutions:
         res = operator.index(res)
         own = np.unique(cell_parents(cells, res))
-        study = own if area is None else np.union1d(study_area_cells(area, res=res), own)
+        if grid is not None:
+            study = np.union1d(cells_of_grid(grid, res), own)
+        elif area is not None:
+            study = np.union1d(study_area_cells(area, res=res), own)
+        else:
+            study = own
         counts = counts_per_cell(cells, study, res=res)
         i, j = neighbour_pairs(study, k=k, include_self=True)
         gi = gi_star(counts, i, j)
@@ -105,6 +115,8 @@ def map_hexes(
     ----------
     engine : sqlalchemy.Engine
     filters : ReportFilter, optional
+        The reports; for a scoped user (``filters.scope``) the study area is the
+        scope's grid cells rather than the town.
     resolutions : sequence of int, default (8, 9, 10, 11)
     k : int, default 1
 
@@ -113,6 +125,10 @@ def map_hexes(
     pandas.DataFrame
         See :func:`hex_levels`.
     """
-    area = service_area_of(frames.read_communities(engine))
+    scope = (filters or ReportFilter()).scope
+    grid = None
+    if not scope.whole_town:
+        grid = frames.read_grid_cells(engine, scope=scope)["cell"].to_numpy(dtype=np.int64)
+    area = service_area_of(frames.read_communities(engine, scope))
     reports = frames.read_reports(engine, filters)
-    return hex_levels(reports["cell"], area, resolutions=resolutions, k=k)
+    return hex_levels(reports["cell"], area, resolutions=resolutions, k=k, grid=grid)

@@ -13,7 +13,6 @@ from sqlalchemy import Engine
 from geo.cells import GRID_RES, cell_parents, cells_to_strings
 from hotspot.filters import ReportFilter
 from hotspot.intake.export import neutralise_formulas
-from hotspot.privacy import mask_name, mask_phone
 from hotspot.store.frames import read_communities, read_grid_cells, read_reports
 from hotspot.taxonomy import OPEN_STATUSES, SOURCES, STATUS_NAMES, load_categories
 
@@ -168,7 +167,12 @@ def cell_counts(reports: pd.DataFrame, grid_cells: pd.DataFrame) -> pd.DataFrame
 
 
 def _find_community(communities: gpd.GeoDataFrame, community: str | None) -> gpd.GeoDataFrame:
-    """The row of a community given by code or name; ValueError when there is none."""
+    """The row of a community given by code or name; ValueError when there is none.
+
+    Without a name, the only community of ``communities`` (a community user's own).
+    """
+    if not community and len(communities) == 1:
+        return communities.iloc[:1]
     if not community:
         raise ValueError("the ledger is per community: choose one")
     wanted = community.strip()
@@ -187,7 +191,9 @@ def read_community(
     ----------
     engine : sqlalchemy.Engine
     filters : ReportFilter
-        ``community`` (code or name) is required; the other fields select the reports.
+        ``community`` (code or name) is required unless ``filters.scope`` holds one
+        community (a community user's, the default then); the other fields select the
+        reports. The scope narrows everything: a grid worker sees their own cells.
     now : pandas.Timestamp, optional
         The moment ``overdue`` is taken at; the current time when omitted.
 
@@ -198,11 +204,12 @@ def read_community(
     Raises
     ------
     ValueError
-        When ``filters.community`` is empty or names no community.
+        When ``filters.community`` is empty or names no community in the scope.
     """
-    community = _find_community(read_communities(engine), filters.community)
+    scope = filters.scope
+    community = _find_community(read_communities(engine, scope), filters.community)
     code = str(community["code"].iloc[0])
-    grid = read_grid_cells(engine)
+    grid = read_grid_cells(engine, scope=scope)
     reports = read_reports(engine, dataclasses.replace(filters, community=code))
     reports = ledger_reports(reports, grid, now=now)
     own = grid[grid["community_id"] == int(community["id"].iloc[0])]
@@ -257,7 +264,8 @@ def community_ledger(
     ----------
     engine : sqlalchemy.Engine
     filters : ReportFilter
-        ``community`` is required; ``statuses`` keeps those statuses.
+        ``community`` as in :func:`read_community`; ``statuses`` keeps those statuses;
+        ``scope`` narrows it to the viewer's part and masks as the viewer may see.
     search : str, default ""
         Words to find in the address or description (see :func:`filter_ledger`).
     now : pandas.Timestamp, optional
@@ -272,8 +280,12 @@ def community_ledger(
     return filter_ledger(reports, search=search)
 
 
-def ledger_table(reports: pd.DataFrame, *, lang: str = "zh", unmask: bool = False) -> pd.DataFrame:
-    """The ledger as people read it: names for codes, headers in ``lang``, personal data masked.
+def ledger_table(reports: pd.DataFrame, *, lang: str = "zh") -> pd.DataFrame:
+    """The ledger as people read it: names for codes, headers in ``lang``.
+
+    Reporter names and phones are shown as read: the store masks them when the reports
+    are read for a scope that may not see them (:func:`hotspot.store.frames.read_reports`),
+    and masking twice would change them (138****5678 -> ****5678).
 
     Parameters
     ----------
@@ -281,10 +293,6 @@ def ledger_table(reports: pd.DataFrame, *, lang: str = "zh", unmask: bool = Fals
         As :func:`ledger_reports` gives them.
     lang : {"zh", "en"}, default "zh"
         Language of the headers, categories, statuses, sources and yes/no.
-    unmask : bool, default False
-        Show reporter names and phones in full (for roles allowed to see them);
-        otherwise they are masked by :func:`hotspot.privacy.mask_name` and
-        :func:`hotspot.privacy.mask_phone`.
 
     Returns
     -------
@@ -296,9 +304,6 @@ def ledger_table(reports: pd.DataFrame, *, lang: str = "zh", unmask: bool = Fals
     category_names = load_categories()["name_en" if i18n else "name_zh"]
     status_names = {code: names[i18n] for code, names in STATUS_NAMES.items()}
     source_names = {code: names[i18n] for code, names in SOURCES.items()}
-    name, phone = reports["reporter_name"], reports["reporter_phone"]
-    if not unmask:
-        name, phone = mask_name(name), mask_phone(phone)
     codes = reports["category"].to_numpy(dtype=object)
     categories = category_names.reindex(codes).to_numpy(dtype=object)
     columns = {
@@ -316,8 +321,8 @@ def ledger_table(reports: pd.DataFrame, *, lang: str = "zh", unmask: bool = Fals
         "address": reports["address"].to_numpy(dtype=object),
         "description": reports["description"].to_numpy(dtype=object),
         "source": reports["source"].map(source_names).fillna(reports["source"]).to_numpy(),
-        "reporter_name": np.asarray(name, dtype=object),
-        "reporter_phone": np.asarray(phone, dtype=object),
+        "reporter_name": reports["reporter_name"].to_numpy(dtype=object),
+        "reporter_phone": reports["reporter_phone"].to_numpy(dtype=object),
     }
     return pd.DataFrame({LEDGER_COLUMNS[key][i18n]: values for key, values in columns.items()})
 
@@ -331,7 +336,8 @@ def ledger_csv(table: pd.DataFrame, *, notice: str | None = None) -> bytes:
     Parameters
     ----------
     table : pandas.DataFrame
-        As :func:`ledger_table` gives it (already masked as wanted).
+        As :func:`ledger_table` gives it, of reports read for the viewer's scope (so
+        in scope and masked as the scope requires).
     notice : str, optional
         A data notice (the demo's) added as a last column.
 

@@ -12,16 +12,17 @@ from numpy.typing import ArrayLike
 from sqlalchemy import Engine, delete, func, insert, select
 
 from geo.before_after import BeforeAfter, before_after
-from geo.cells import as_cells, cell_parents, cell_resolutions, cells_to_strings
+from geo.cells import GRID_RES, as_cells, cell_parents, cell_resolutions, cells_to_strings
 from hotspot import taxonomy
 from hotspot.errors import UserError
-from hotspot.filters import ReportFilter
+from hotspot.filters import EVERYTHING, ReportFilter, Scope
 from hotspot.store import frames, schema
 
 __all__ = [
     "EFFECT_COLUMNS",
     "OPERATION_COLUMNS",
     "OperationEffect",
+    "cells_touching",
     "delete_operation",
     "list_operations",
     "operation_effect",
@@ -74,6 +75,7 @@ def record_operation(
     units: str | None = None,
     note: str | None = None,
     created_at: dt.datetime | None = None,
+    scope: Scope = EVERYTHING,
 ) -> int:
     """Store an operation and the cells it covered.
 
@@ -95,6 +97,8 @@ def record_operation(
     note : str, optional
     created_at : datetime.datetime, optional
         When it was recorded; now by default.
+    scope : Scope, optional
+        Who records it: every cell must touch the scope's grid cells.
 
     Returns
     -------
@@ -104,8 +108,8 @@ def record_operation(
     Raises
     ------
     UserError
-        No name or a name too long, no cells, cells at mixed resolutions, an unknown
-        category, or an end before the start.
+        No name or a name too long, no cells, cells at mixed resolutions, a cell outside
+        ``scope``, an unknown category, or an end before the start.
     """
     name = _clean(name)
     if name is None:
@@ -123,6 +127,8 @@ def record_operation(
         raise UserError("an operation needs at least one cell")
     if np.unique(cell_resolutions(cells)).size != 1:
         raise UserError("an operation's cells must all be at one resolution")
+    if not _all_in_scope(engine, cells, scope):
+        raise UserError("an operation's cells must lie in your area")
     codes = sorted(set(categories))
     unknown = sorted(set(codes) - set(taxonomy.load_categories().index))
     if unknown:
@@ -148,8 +154,30 @@ def record_operation(
     return operation_id
 
 
-def delete_operation(engine: Engine, operation_id: int) -> bool:
-    """Remove an operation and its cells; return whether it existed."""
+def _all_in_scope(engine: Engine, cells: np.ndarray, scope: Scope) -> bool:
+    """Whether every one of ``cells`` touches the scope's grid cells."""
+    if scope.whole_town:
+        return True
+    grid = frames.read_grid_cells(engine, scope=scope)["cell"].to_numpy(dtype=np.int64)
+    return bool(cells_touching(cells, grid).all())
+
+
+def delete_operation(engine: Engine, operation_id: int, *, scope: Scope = EVERYTHING) -> bool:
+    """Remove an operation and its cells; return whether it existed.
+
+    A scoped user (``scope``) may remove only an operation all of whose cells touch the
+    scope: one that reaches into another community is not theirs alone, and is left.
+    """
+    if not scope.whole_town:
+        with engine.connect() as conn:
+            cells = conn.execute(
+                select(schema.operation_cell.c.cell).where(
+                    schema.operation_cell.c.operation_id == operation_id
+                )
+            ).scalars()
+            cells = np.fromiter(cells, dtype=np.int64)
+        if cells.size == 0 or not _all_in_scope(engine, cells, scope):
+            return False
     with engine.begin() as conn:
         conn.execute(
             delete(schema.operation_cell).where(
@@ -160,8 +188,44 @@ def delete_operation(engine: Engine, operation_id: int) -> bool:
     return bool(gone.rowcount)
 
 
-def list_operations(engine: Engine) -> pd.DataFrame:
-    """Every recorded operation, the latest start first.
+def cells_touching(cells: ArrayLike, grid_cells: ArrayLike) -> np.ndarray:
+    """Whether each H3 cell overlaps the grid cells (by index: ancestor or descendant).
+
+    Parameters
+    ----------
+    cells : array_like of int64
+        Cells at any resolutions from 0 to 15 (an operation's, at its plan's resolution).
+    grid_cells : array_like of int64
+        Cells at :data:`geo.cells.GRID_RES` (a scope's part of the town).
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        Aligned with ``cells``: a coarser cell touches when it holds a grid cell, a finer
+        one when it lies in one.
+    """
+    cells = np.asarray(cells, dtype=np.int64)
+    grid = np.unique(np.asarray(grid_cells, dtype=np.int64))
+    touching = np.zeros(cells.size, dtype=bool)
+    resolutions = cell_resolutions(cells)
+    for res in np.unique(resolutions).tolist():  # a handful of resolutions, not rows
+        at = resolutions == res
+        if res <= GRID_RES:
+            touching[at] = np.isin(cells[at], cell_parents(grid, res))
+        else:
+            touching[at] = np.isin(cell_parents(cells[at], GRID_RES), grid)
+    return touching
+
+
+def list_operations(engine: Engine, *, scope: Scope = EVERYTHING) -> pd.DataFrame:
+    """Every recorded operation in ``scope``, the latest start first.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.Engine
+    scope : Scope, optional
+        Whose view: only the operations with a cell touching the scope's grid cells
+        (:func:`cells_touching`), each with just those of its cells.
 
     Returns
     -------
@@ -181,9 +245,14 @@ def list_operations(engine: Engine) -> pd.DataFrame:
             )
         ).all()
     operations = pd.DataFrame(rows, columns=[c.name for c in table.columns])
+    links = pd.DataFrame(links, columns=["operation_id", "cell"])
+    if not scope.whole_town:
+        # Operation cells are at a plan's resolution, not the grid's: compare by index.
+        grid = frames.read_grid_cells(engine, scope=scope)["cell"].to_numpy(dtype=np.int64)
+        links = links[cells_touching(links["cell"].to_numpy(dtype=np.int64), grid)]
+        operations = operations[operations["id"].isin(links["operation_id"])]
     if operations.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in OPERATION_COLUMNS})
-    links = pd.DataFrame(links, columns=["operation_id", "cell"])
     strings = pd.Series(cells_to_strings(links["cell"].to_numpy(dtype=np.int64)), dtype=object)
     cells = strings.groupby(links["operation_id"].to_numpy()).agg(tuple)
     operations["cells"] = [cells.get(i, ()) for i in operations["id"]]
@@ -237,6 +306,7 @@ def operation_effect(
     *,
     weeks: int = 4,
     data_until: dt.date | None = None,
+    scope: Scope = EVERYTHING,
 ) -> OperationEffect:
     """The before/after effect of a stored operation, in all and by targeted category.
 
@@ -253,6 +323,9 @@ def operation_effect(
     data_until : datetime.date, optional
         Last day with data; by default the day of the store's latest report (so a
         recent operation is compared on the days that are in).
+    scope : Scope, optional
+        Whose view: an operation touching none of the scope's cells is not found, and
+        only the scope's reports are counted (in the scope's part of its cells).
 
     Returns
     -------
@@ -261,15 +334,17 @@ def operation_effect(
     Raises
     ------
     UserError
-        No such operation, or no data from its start on yet.
+        No such operation (in ``scope``), or no data from its start on yet.
     """
-    operations = list_operations(engine)
+    operations = list_operations(engine, scope=scope)
     found = operations[operations["id"] == operation_id]
     if found.empty:
         raise UserError(f"no operation with id {operation_id}")
     operation = found.iloc[0].to_dict()
     started = operation["started_on"]
     if data_until is None:
+        # The whole town's last day, not the scope's: a community without reports in
+        # the last days has zero counts there, which the comparison must include.
         data_until = _last_report_day(engine)
     if data_until is None or data_until < started:
         raise UserError(f"no reports from the operation's start ({started}) on yet")
@@ -279,6 +354,7 @@ def operation_effect(
         categories=operation["categories"],
         since=started - dt.timedelta(weeks=weeks),
         until=data_until,
+        scope=scope,
     )
     reports = frames.read_reports(engine, filters)
     cells = as_cells(operation["cells"])

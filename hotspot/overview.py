@@ -16,7 +16,7 @@ from geo.hotspots import study_area_cells
 from geo.streets import nearest_streets
 from hotspot import taxonomy
 from hotspot.analysis import DEFAULT_K, hotspot_table_from_reports
-from hotspot.filters import ReportFilter
+from hotspot.filters import EVERYTHING, ReportFilter, Scope
 from hotspot.store import frames, schema
 from hotspot.store.frames import read_communities, read_grid_cells, read_streets
 
@@ -419,14 +419,15 @@ def community_ranking(
     Returns
     -------
     pandas.DataFrame
-        Every community, with ``code``, ``name``, ``reports``, ``open``, ``overdue``
-        (int64), ``closure_rate`` (as in :func:`kpis`; NaN without reports),
-        ``reports_per_km2`` (NaN without an area) and ``rank`` (1 for the most
-        reports; ties share the best rank), ordered by rank then code.
+        Every community of ``filters.scope``, with ``code``, ``name``, ``reports``,
+        ``open``, ``overdue`` (int64), ``closure_rate`` (as in :func:`kpis`; NaN
+        without reports), ``reports_per_km2`` (NaN without an area) and ``rank`` (1 for
+        the most reports; ties share the best rank), ordered by rank then code.
     """
     if reports is None:
         reports = overview_reports(engine, filters)
-    return community_ranking_from_reports(reports, read_communities(engine), filters, today=today)
+    communities = read_communities(engine, filters.scope)
+    return community_ranking_from_reports(reports, communities, filters, today=today)
 
 
 def community_ranking_from_reports(
@@ -607,7 +608,8 @@ def top_hotspot_cells(
 
     Gi* is computed as :func:`hotspot.analysis.hotspot_table` does, at the grid
     resolution :data:`geo.cells.GRID_RES` over the community grid (every grid cell, with
-    or without reports) with the default neighbourhood (k = 1).
+    or without reports) with the default neighbourhood (k = 1); for a scoped user
+    (``filters.scope``) over the scope's grid cells only.
 
     Parameters
     ----------
@@ -641,17 +643,26 @@ def top_hotspot_cells(
     elif today is not None and filters.until is None:
         end = pd.Timestamp(today + dt.timedelta(days=1))
         reports = reports[(reports["reported_at"] < end).to_numpy()]
+    scope = filters.scope
     return top_cells_from_reports(
         reports,
-        read_grid_cells(engine),
-        read_communities(engine),
+        read_grid_cells(engine, scope=scope),
+        read_communities(engine, scope),
         read_streets(engine),
         n=n,
     )
 
 
-def map_background(engine: Engine) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+def map_background(
+    engine: Engine, *, scope: Scope = EVERYTHING
+) -> tuple[gpd.GeoDataFrame, np.ndarray]:
     """What the overview map draws under the reports: the communities and the grid cells.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.Engine
+    scope : Scope, optional
+        Whose view: only the scope's communities and grid cells.
 
     Returns
     -------
@@ -660,5 +671,5 @@ def map_background(engine: Engine) -> tuple[gpd.GeoDataFrame, np.ndarray]:
     grid_cells : numpy.ndarray of int64
         The grid's cells (resolution :data:`geo.cells.GRID_RES`), sorted.
     """
-    cells = read_grid_cells(engine)["cell"].to_numpy(dtype=np.int64)
-    return read_communities(engine), np.sort(cells)
+    cells = read_grid_cells(engine, scope=scope)["cell"].to_numpy(dtype=np.int64)
+    return read_communities(engine, scope), np.sort(cells)

@@ -16,11 +16,13 @@ from pathlib import Path
 
 import pandas as pd
 from PIL import Image, ImageOps, UnidentifiedImageError
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, false, insert, select
 
 from hotspot.config import DATA_DIR
 from hotspot.errors import UserError
+from hotspot.filters import EVERYTHING, Scope
 from hotspot.store import schema
+from hotspot.store.frames import scope_conditions
 
 __all__ = [
     "ENV_PHOTO_DIR",
@@ -384,23 +386,33 @@ def attach_photos(
     return len(photos)
 
 
-def read_photos(engine: Engine, report_id: int | None = None) -> pd.DataFrame:
+def read_photos(
+    engine: Engine, report_id: int | None = None, *, scope: Scope = EVERYTHING
+) -> pd.DataFrame:
     """The photo rows of one report (or of all), in the order they were attached.
 
     Parameters
     ----------
     engine : sqlalchemy.Engine
     report_id : int, optional
+    scope : Scope, optional
+        Whose view: only the photos of the reports in it, and none when it may not
+        open photos.
 
     Returns
     -------
     pandas.DataFrame
         The ``report_photo`` columns.
     """
-    table = schema.report_photo
+    table, report = schema.report_photo, schema.report
     statement = select(table).order_by(table.c.report_id, table.c.id)
     if report_id is not None:
         statement = statement.where(table.c.report_id == report_id)
+    if not scope.photos:
+        statement = statement.where(false())
+    elif not scope.whole_town:
+        statement = statement.select_from(table.join(report, table.c.report_id == report.c.id))
+        statement = statement.where(*scope_conditions(scope, report.c.community_id, report.c.cell))
     with engine.connect() as conn:
         result = conn.execute(statement)
         return pd.DataFrame(result.fetchall(), columns=list(result.keys()))

@@ -21,6 +21,7 @@ from sqlalchemy import Engine
 from geo.cells import cell_boundaries, cell_parents, cell_resolutions, cells_from_strings
 from geo.crs import to_metric
 from hotspot.analysis import PLAN_COLUMNS, PLAN_HEADERS_ZH
+from hotspot.filters import EVERYTHING, Scope
 from hotspot.intake.export import neutralise_formulas
 from hotspot.store import frames
 from hotspot.taxonomy import STATUS_NAMES
@@ -256,9 +257,32 @@ def plan_workbook(
     return buffer.getvalue()
 
 
-def print_streets(engine: Engine) -> gpd.GeoDataFrame:
-    """The streets to draw on a printed map: ``name``, ``kind`` and lines, in WGS84."""
-    return frames.read_streets(engine)[["name", "kind", "geometry"]]
+def print_streets(engine: Engine, *, scope: Scope = EVERYTHING) -> gpd.GeoDataFrame:
+    """The streets to draw on a printed map: ``name``, ``kind`` and lines, in WGS84.
+
+    Parameters
+    ----------
+    engine : sqlalchemy.Engine
+    scope : Scope, optional
+        Whose view: only the streets that cross the scope's part of the town (its
+        communities, or a grid worker's cells).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+    """
+    streets = frames.read_streets(engine)[["name", "kind", "geometry"]]
+    if scope.whole_town:
+        return streets
+    if scope.cells is not None:
+        cells = frames.read_grid_cells(engine, scope=scope)["cell"].to_numpy(dtype=np.int64)
+        area = shapely.union_all(cell_boundaries(cells)) if cells.size else None
+    else:
+        area = shapely.union_all(np.asarray(frames.read_communities(engine, scope).geometry))
+    if area is None or area.is_empty:
+        return streets.iloc[:0]
+    crossing = shapely.intersects(np.asarray(streets.geometry, dtype=object), area)
+    return streets[crossing]
 
 
 # --- the printable map ------------------------------------------------------------------

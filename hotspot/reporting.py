@@ -15,8 +15,10 @@ import pandas as pd
 import shapely
 from sqlalchemy import Engine, insert
 
+from geo.cells import GRID_RES, cell_parents
 from geo.crs import normalize_crs, to_wgs84
 from hotspot.errors import UserError
+from hotspot.filters import EVERYTHING, Scope
 from hotspot.intake.importer import ImportResult, find_matches, import_reports, next_report_id
 from hotspot.intake.reports import Validated, attribute_reports, validate_reports
 from hotspot.photos import attach_photos, prepare_photos
@@ -31,6 +33,7 @@ __all__ = [
     "check_report",
     "create_report",
     "import_in_child",
+    "in_scope",
     "place_point",
 ]
 
@@ -187,7 +190,11 @@ def _crs(crs: str) -> str:
 
 
 def _places(engine: Engine) -> dict:
-    """The store's communities, grid, zones and service area, as the importer checks with."""
+    """The store's communities, grid, zones and service area, as the importer checks with.
+
+    The whole town, whoever reports: a point is attributed the same way for everyone
+    (and then refused when it lies outside the reporter's scope); nothing of it is shown.
+    """
     communities = frames.read_communities(engine)
     area = shapely.union_all(communities.geometry.to_numpy()) if len(communities) else None
     return {
@@ -236,7 +243,59 @@ def _check(draft: ReportDraft, *, now: dt.datetime, places: dict) -> Validated:
     return _validate(draft.as_row(now), crs=_crs(draft.crs), now=now, places=places)
 
 
-def place_point(engine: Engine, x: float | None, y: float | None, crs: str = "wgs84") -> Placement:
+def in_scope(scope: Scope, community_ids: pd.Series, cells: np.ndarray) -> np.ndarray:
+    """Whether reports attributed to ``community_ids`` and ``cells`` lie in ``scope``.
+
+    The same rule as :func:`hotspot.store.frames.scope_conditions` applies when the
+    reports are read back, so a report placed in scope is one its author can see.
+
+    Parameters
+    ----------
+    scope : Scope
+    community_ids : pandas.Series
+        Each report's community id (missing outside every community).
+    cells : numpy.ndarray of int64
+        Each report's H3 cell (resolution 12).
+
+    Returns
+    -------
+    numpy.ndarray of bool
+    """
+    inside = np.ones(len(community_ids), dtype=bool)
+    if scope.community_id is not None:
+        ids = pd.array(community_ids, dtype="Int64")
+        inside &= (ids == scope.community_id).fillna(False).to_numpy(dtype=bool)
+    if scope.cells is not None:
+        grid = cell_parents(np.asarray(cells, dtype=np.int64), GRID_RES)
+        inside &= np.isin(grid, np.asarray(scope.cells, dtype=np.int64))
+    return inside
+
+
+def _outside_scope(
+    scope: Scope, communities: pd.DataFrame, x: float | None, y: float | None
+) -> pd.DataFrame:
+    """The problem of a point outside ``scope``, naming only the scope's own community."""
+    names = communities.set_index("id")["name"]
+    own = str(names.get(scope.community_id, "")) if scope.community_id is not None else ""
+    where = "your grid cells" if scope.cells is not None else "your community"
+    where += f" ({own})" if own else ""
+    return pd.DataFrame(
+        {
+            "field": ["lng"],
+            "value": [f"{_number_text(x)}, {_number_text(y)}"],
+            "reason": [f"outside {where}: you may report only there"],
+        }
+    )
+
+
+def place_point(
+    engine: Engine,
+    x: float | None,
+    y: float | None,
+    crs: str = "wgs84",
+    *,
+    scope: Scope = EVERYTHING,
+) -> Placement:
     """Check coordinates as an import checks lng/lat and find the point's community.
 
     Parameters
@@ -245,6 +304,9 @@ def place_point(engine: Engine, x: float | None, y: float | None, crs: str = "wg
     x, y : float or None
         Longitude and latitude (or easting and northing) in ``crs``.
     crs : str, default "wgs84"
+    scope : Scope, optional
+        Whose report: a point outside the scope is a problem (field ``lng``) and its
+        community is not named.
 
     Returns
     -------
@@ -273,6 +335,9 @@ def place_point(engine: Engine, x: float | None, y: float | None, crs: str = "wg
     if not problems.empty or not (math.isfinite(lng) and math.isfinite(lat)):
         return Placement(lng=lng, lat=lat, problems=problems)
     place = attribute_reports(np.array([lng]), np.array([lat]), **_attribution(places))
+    if not in_scope(scope, place["community_id"], place["cell"].to_numpy())[0]:
+        outside = _outside_scope(scope, places["communities"], x, y)
+        return Placement(lng=lng, lat=lat, problems=outside)
     community_id = place["community_id"].iloc[0]
     code = name = None
     if not pd.isna(community_id):
@@ -317,6 +382,7 @@ def create_report(
     note: str | None = None,
     now: dt.datetime | None = None,
     photo_dir: Path | None = None,
+    scope: Scope = EVERYTHING,
 ) -> CreatedReport:
     """Check and store one report, its first event (``new``) and its photos, all or nothing.
 
@@ -338,6 +404,8 @@ def create_report(
         Local time of entry (the event's time; dates after it are refused).
     photo_dir : pathlib.Path, optional
         Where photos are stored; :func:`hotspot.photos.photo_dir` when omitted.
+    scope : Scope, optional
+        Whose report: a report outside the author's scope is refused.
 
     Returns
     -------
@@ -346,7 +414,7 @@ def create_report(
     Raises
     ------
     ReportRejected
-        The draft breaks a rule; every problem is listed.
+        The draft breaks a rule, every problem listed; or it lies outside ``scope``.
     hotspot.photos.PhotoRejected
         A photo is refused, or there are too many.
     UserError
@@ -362,6 +430,8 @@ def create_report(
     if len(checked.rejects):
         raise ReportRejected(checked.rejects[_PROBLEM_COLUMNS])
     frame = checked.reports.drop(columns="row").reset_index(drop=True)
+    if not in_scope(scope, frame["community_id"], frame["cell"].to_numpy())[0]:
+        raise ReportRejected(_outside_scope(scope, places["communities"], draft.x, draft.y))
     # Matched as the next id: a report of the same second counts as later than the stored.
     relapse_of, duplicate_of = find_matches(engine, [frame], first_id=next_report_id(engine))
     row = {name: _python(frame.at[0, name]) for name in frame.columns}

@@ -15,7 +15,15 @@ from hotspot.filters import EVERYTHING, ReportFilter, Scope
 from hotspot.store import frames, schema
 from hotspot.store.engine import open_store
 
-__all__ = ["MapData", "ReportDetail", "ensure_store", "is_demo", "map_data", "report_detail"]
+__all__ = [
+    "MapData",
+    "ReportDetail",
+    "community_list",
+    "ensure_store",
+    "is_demo",
+    "map_data",
+    "report_detail",
+]
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +59,9 @@ def is_demo(engine: Engine) -> bool:
     return frames.read_meta(engine).get("demo") == "true"
 
 
-def community_list(engine: Engine) -> pd.DataFrame:
-    """Communities as the filters offer them: ``code`` and ``name``, in code order."""
-    return pd.DataFrame(frames.read_communities(engine)[["code", "name"]])
+def community_list(engine: Engine, *, scope: Scope = EVERYTHING) -> pd.DataFrame:
+    """Communities the filters offer (those in ``scope``): ``code`` and ``name``, by code."""
+    return pd.DataFrame(frames.read_communities(engine, scope)[["code", "name"]])
 
 
 @dataclass(frozen=True)
@@ -110,7 +118,7 @@ def report_detail(engine: Engine, report_id: int, scope: Scope = EVERYTHING) -> 
         return None
     photos = []
     if scope.photos:
-        rows = read_photos(engine, int(report_id))
+        rows = read_photos(engine, int(report_id), scope=scope)
         photos = [
             photo_path(sha, ext) for sha, ext in zip(rows["sha256"], rows["ext"], strict=True)
         ]

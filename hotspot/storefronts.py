@@ -11,8 +11,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from hotspot.filters import ReportFilter
-from hotspot.privacy import mask_name, mask_phone
+from hotspot.filters import EVERYTHING, ReportFilter, Scope
 from hotspot.store import frames, schema
 from hotspot.store.frames import read_communities, read_grid_cells, read_zones
 
@@ -93,14 +92,18 @@ class StorefrontView:
     violations: gpd.GeoDataFrame
 
 
-def read_last_patrols(engine: Engine, *, until: dt.date | None = None) -> pd.DataFrame:
-    """The latest patrol of each zone up to the end of ``until``.
+def read_last_patrols(
+    engine: Engine, *, until: dt.date | None = None, scope: Scope = EVERYTHING
+) -> pd.DataFrame:
+    """The latest patrol of each zone (in ``scope``) up to the end of ``until``.
 
     Parameters
     ----------
     engine : sqlalchemy.Engine
     until : datetime.date, optional
         Patrols after this day are left out; none are when omitted.
+    scope : Scope, optional
+        Whose view: only the patrols of the scope's zones.
 
     Returns
     -------
@@ -108,8 +111,13 @@ def read_last_patrols(engine: Engine, *, until: dt.date | None = None) -> pd.Dat
         ``zone_id`` (int64) and ``last_patrol`` (``datetime64``), one row per
         zone patrolled at least once.
     """
-    table = schema.patrol
+    table, zone = schema.patrol, schema.storefront_zone
     statement = select(table.c.zone_id, func.max(table.c.patrolled_at).label("last_patrol"))
+    if not scope.whole_town:
+        statement = statement.select_from(table.join(zone, table.c.zone_id == zone.c.id))
+        statement = statement.where(
+            *frames.scope_conditions(scope, zone.c.community_id, zone.c.cell)
+        )
     if until is not None:
         end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time())
         statement = statement.where(table.c.patrolled_at < end)
@@ -287,7 +295,8 @@ def read_storefronts(
     engine : sqlalchemy.Engine
     filters : ReportFilter
         ``community`` narrows the zones; the period, layers and categories select
-        the reports counted as violations.
+        the reports counted as violations; ``scope`` narrows all of it to the viewer's
+        part (and masks the responsible persons unless the viewer may see them).
     today : datetime.date, optional
         The patrol state is taken on ``filters.until`` but not after ``today``
         (the current date when omitted).
@@ -300,16 +309,17 @@ def read_storefronts(
     """
     today = today or dt.date.today()
     as_of = min(filters.until or today, today)
-    communities = read_communities(engine)
+    scope = filters.scope
+    communities = read_communities(engine, scope)
     if filters.community:
         wanted = filters.community.strip()
         communities = communities[
             (communities["code"] == wanted) | (communities["name"] == wanted)
         ].reset_index(drop=True)
     ids = communities["id"].to_numpy(dtype=np.int64)
-    cells = read_grid_cells(engine)
+    cells = read_grid_cells(engine, scope=scope)
     cells = cells[cells["community_id"].isin(ids)].reset_index(drop=True)
-    zones = read_zones(engine)
+    zones = read_zones(engine, scope)
     if filters.community:
         zones = zones[zones["community_id"].isin(ids)]
     zones = zones.reset_index(drop=True)
@@ -318,7 +328,7 @@ def read_storefronts(
     violations = read_violations(engine, filters)
     violations = violations[violations["zone_id"].isin(zones["id"]).to_numpy(dtype=bool)]
     compliance = zone_compliance(
-        zones, read_last_patrols(engine, until=as_of), violations, as_of=as_of
+        zones, read_last_patrols(engine, until=as_of, scope=scope), violations, as_of=as_of
     )
     return StorefrontView(communities, cells, compliance, violations)
 
@@ -378,9 +388,12 @@ def zone_table(
     *,
     lang: str = "zh",
     community_names: Mapping[str, str] | None = None,
-    unmask: bool = False,
 ) -> pd.DataFrame:
-    """Zones as people read them: headers and words in ``lang``, the responsible person masked.
+    """Zones as people read them: headers and words in ``lang``.
+
+    The responsible person and phone are shown as read: the store masks them when the
+    zones are read for a scope that may not see them
+    (:func:`hotspot.store.frames.read_zones`); masking twice would change them.
 
     Parameters
     ----------
@@ -389,9 +402,6 @@ def zone_table(
     lang : {"zh", "en"}, default "zh"
     community_names : mapping of str to str, optional
         Community code -> name; codes are shown when omitted.
-    unmask : bool, default False
-        Show the responsible person and phone in full (for roles allowed to);
-        otherwise masked by :mod:`hotspot.privacy`.
 
     Returns
     -------
@@ -400,9 +410,6 @@ def zone_table(
         order of ``zones``; days since patrol as a nullable integer.
     """
     i18n = 1 if lang == "en" else 0
-    person, phone = zones["responsible_person"], zones["responsible_phone"]
-    if not unmask:
-        person, phone = mask_name(person), mask_phone(phone)
     community = zones["community"]
     if community_names is not None:
         community = community.map(dict(community_names)).fillna(community)
@@ -414,8 +421,8 @@ def zone_table(
         "business_type": zones["business_type"].to_numpy(dtype=object),
         "address": zones["address"].to_numpy(dtype=object),
         "community": community.to_numpy(dtype=object),
-        "responsible_person": np.asarray(person, dtype=object),
-        "responsible_phone": np.asarray(phone, dtype=object),
+        "responsible_person": zones["responsible_person"].to_numpy(dtype=object),
+        "responsible_phone": zones["responsible_phone"].to_numpy(dtype=object),
         "licence_status": zones["licence_status"]
         .map(licence)
         .fillna(zones["licence_status"])

@@ -16,11 +16,12 @@ import streamlit as st
 from sqlalchemy import Engine
 
 from geo.cells import GRID_RES, cell_parents, cells_from_points
-from hotspot import services
+from hotspot import audit, services
 from hotspot.assets import install_assets
+from hotspot.auth import User
 from hotspot.config import database_url
-from hotspot.filters import ReportFilter
-from hotspot.taxonomy import LAYER_NAMES, STATUS_NAMES, load_categories
+from hotspot.filters import ReportFilter, Scope
+from hotspot.taxonomy import LAYER_NAMES, SOURCES, STATUS_NAMES, load_categories
 from layers.basemaps import available_basemaps, default_basemap
 from layers.hotmap import MapOptions
 from layers.reports import ordered_layers
@@ -28,10 +29,14 @@ from layers.reports import ordered_layers
 __all__ = [
     "LANGUAGES",
     "PERIODS",
+    "USER_KEY",
+    "audit_export",
     "basemap_selector",
     "clicked_cell",
     "community_options",
     "current_filter",
+    "current_scope",
+    "current_user",
     "get_engine",
     "is_demo",
     "lang",
@@ -40,7 +45,11 @@ __all__ = [
     "load_map_data",
     "map_controls",
     "map_options",
+    "record_action",
+    "report_lookup",
+    "report_picker",
     "report_table",
+    "show_report",
     "sidebar_filters",
     "store_url",
     "t",
@@ -52,6 +61,8 @@ __all__ = [
 LANGUAGES: dict[str, str] = {"zh": "中文", "en": "English"}
 #: Session-state key of the language switch in the sidebar.
 LANG_KEY = "lang"
+#: Session-state key of the signed-in :class:`hotspot.auth.User` of this run (set by app.py).
+USER_KEY = "auth_user"
 #: Periods offered in the sidebar: days back from today (0: everything).
 PERIODS: dict[int, tuple[str, str]] = {
     7: ("近7天", "Last 7 days"),
@@ -79,6 +90,30 @@ def t(zh: str, en: str) -> str:
 def store_url() -> str:
     """The database URL: ``HOTSPOT_DATABASE_URL``, else ``data/hotspot.db``."""
     return database_url()
+
+
+def current_user() -> User:
+    """The signed-in user of this run; a page run without one stops here (app.py signs in)."""
+    user = st.session_state.get(USER_KEY)
+    if user is None:
+        st.warning(t("请先登录。", "Please sign in first."))
+        st.stop()
+    return user
+
+
+def current_scope() -> Scope:
+    """What the signed-in user may see; pass it to services that take no filters."""
+    return current_user().scope
+
+
+def record_action(action: str, target: str | None = None, detail: str | None = None) -> None:
+    """Add an entry for the signed-in user to the audit log (see :mod:`hotspot.audit`)."""
+    audit.record(get_engine(store_url()), current_user().username, action, target, detail)
+
+
+def audit_export(file_name: str, detail: str | None = None) -> None:
+    """A download button's ``on_click``: log the export of ``file_name`` in the audit log."""
+    record_action("export", file_name, detail)
 
 
 def tiles() -> str:
@@ -201,8 +236,11 @@ def clicked_cell(state: dict | None) -> int | None:
     return int(cell_parents(cells_from_points([clicked["lng"]], [clicked["lat"]]), GRID_RES)[0])
 
 
-def list_clicked_cell(state: dict | None, reports: pd.DataFrame) -> int | None:
-    """Under a map: the reports of the grid cell last clicked, with a caption; return the cell."""
+def list_clicked_cell(state: dict | None, reports: pd.DataFrame, key: str) -> int | None:
+    """Under a map: the reports of the grid cell last clicked, one to open; return the cell.
+
+    ``key`` names the report picker (one per map).
+    """
     cell = clicked_cell(state)
     if cell is not None:
         here = reports[cell_parents(reports["cell"].to_numpy(dtype=np.int64), GRID_RES) == cell]
@@ -210,7 +248,104 @@ def list_clicked_cell(state: dict | None, reports: pd.DataFrame) -> int | None:
             t(f"所选网格 {cell:x}：{len(here)} 件问题", f"Cell {cell:x}: {len(here)} reports")
         )
         st.dataframe(report_table(here), hide_index=True)
+        report_picker(here["id"].tolist(), key)
     return cell
+
+
+def report_picker(ids: list[int], key: str) -> None:
+    """Pick one of the listed reports and show it (:func:`show_report`)."""
+    chosen = st.selectbox(
+        t("查看问题详情", "Show a report"),
+        ids,
+        index=None,
+        placeholder=t("选择问题编号", "Pick a report number"),
+        key=key,
+    )
+    if chosen is not None:
+        show_report(int(chosen))
+
+
+def _status_name(status: str | None) -> str:
+    """A status code as people call it, in the UI language; a dash for none."""
+    if not status or pd.isna(status):
+        return "—"
+    return STATUS_NAMES.get(status, (status, status))[1 if lang() == "en" else 0]
+
+
+def report_lookup(key: str) -> None:
+    """Type a report number and see it, if the signed-in user may (:func:`show_report`)."""
+    chosen = st.number_input(
+        t("按编号查看问题", "Look up a report by number"),
+        min_value=1,
+        step=1,
+        value=None,
+        placeholder=t("输入问题编号", "Type a report number"),
+        key=key,
+    )
+    if chosen is not None:
+        show_report(int(chosen))
+
+
+def show_report(report_id: int) -> None:
+    """One report as the signed-in user may see it: its fields, its history and its photos.
+
+    A report outside the user's scope is "not found", exactly like one that does not exist.
+    """
+    detail = services.report_detail(get_engine(store_url()), report_id, current_scope())
+    if detail is None:
+        st.warning(
+            t(f"没有编号为 {report_id} 的问题。", f"No such report: {report_id}."),
+            icon=":material/search_off:",
+        )
+        return
+    row = detail.report
+    i18n = 1 if lang() == "en" else 0
+    category = row["category_name"]
+    if i18n:
+        category = load_categories()["name_en"].get(row["category"], row["category"])
+    fields = {
+        t("编号", "ID"): row["id"],
+        t("类别", "Category"): category,
+        t("状态", "Status"): _status_name(row["status"]),
+        t("上报时间", "Reported"): row["reported_at"],
+        t("社区", "Community"): community_options(store_url(), current_scope()).get(
+            row["community"], "—"
+        ),
+        t("地址", "Address"): row["address"],
+        t("问题描述", "Description"): row["description"],
+        t("来源", "Source"): SOURCES.get(row["source"], (row["source"],) * 2)[i18n],
+        t("上报人", "Reporter"): row["reporter_name"],
+        t("联系电话", "Phone"): row["reporter_phone"],
+        t("整改期限", "Due"): row["due_at"],
+    }
+    st.markdown(t(f"**问题 {report_id}**", f"**Report {report_id}**"))
+    st.dataframe(
+        pd.DataFrame(
+            {
+                t("项目", "Field"): list(fields),
+                t("内容", "Value"): ["—" if pd.isna(v) else str(v) for v in fields.values()],
+            }
+        ),
+        hide_index=True,
+    )
+    if len(detail.events):
+        events = detail.events
+        st.dataframe(
+            pd.DataFrame(
+                {
+                    t("时间", "When"): events["at"].to_numpy(),
+                    t("操作人", "By"): events["actor"].to_numpy(),
+                    t("原状态", "From"): [_status_name(s) for s in events["from_status"]],
+                    t("新状态", "To"): [_status_name(s) for s in events["to_status"]],
+                    t("备注", "Note"): events["note"].fillna("").to_numpy(),
+                }
+            ),
+            hide_index=True,
+        )
+    if detail.photos:
+        st.image([str(path) for path in detail.photos], width=240)
+    else:
+        st.caption(t("无照片", "No photos"))
 
 
 def report_table(reports: pd.DataFrame) -> pd.DataFrame:
@@ -246,9 +381,9 @@ FILTER_KEY = "report_filter"
 
 
 @st.cache_data(ttl=DATA_TTL, show_spinner=False)
-def community_options(url: str) -> dict[str, str]:
-    """Community code -> name, in code order."""
-    communities = services.community_list(get_engine(url))
+def community_options(url: str, scope: Scope) -> dict[str, str]:
+    """Community code -> name of the communities in ``scope``, in code order."""
+    communities = services.community_list(get_engine(url), scope=scope)
     return dict(zip(communities["code"], communities["name"], strict=True))
 
 
@@ -294,7 +429,8 @@ def sidebar_filters() -> ReportFilter:
 
     Called once per run by ``app.py`` for every page, so the choice survives a
     change of page; the URL query mirrors it, so a copied link opens the same view.
-    Pages read the result with :func:`current_filter`.
+    Pages read the result with :func:`current_filter`. A community or grid worker
+    account is offered only its own community; the filters carry the user's scope.
 
     Returns
     -------
@@ -305,14 +441,16 @@ def sidebar_filters() -> ReportFilter:
     _from_query()
     i18n = 1 if lang() == "en" else 0
     categories = load_categories()
-    communities = community_options(store_url())
+    scope = current_scope()
+    communities = community_options(store_url(), scope)  # a community account: its own
+    everyone = [ALL_COMMUNITIES] if scope.whole_town else []
     # Defaults go through the session state, never as widget arguments as well:
     # Streamlit warns on the page when a widget gets both.
     st.session_state.setdefault(_QUERY_KEYS["days"], DEFAULT_DAYS)
     st.session_state.setdefault(_QUERY_KEYS["layers"], list(LAYER_NAMES))
     # A sentinel for all communities: None or "" would show the placeholder instead
     if st.session_state.get(_QUERY_KEYS["community"]) not in communities:
-        st.session_state[_QUERY_KEYS["community"]] = ALL_COMMUNITIES
+        st.session_state[_QUERY_KEYS["community"]] = [*everyone, *communities, ALL_COMMUNITIES][0]
     with st.sidebar:
         days = st.selectbox(
             t("时间范围", "Period"),
@@ -337,7 +475,7 @@ def sidebar_filters() -> ReportFilter:
         )
         community = st.selectbox(
             t("社区", "Community"),
-            [ALL_COMMUNITIES, *communities],
+            [*everyone, *communities],
             format_func=lambda code: communities.get(code) or t("全部社区", "All communities"),
             key=_QUERY_KEYS["community"],
         )
@@ -349,6 +487,7 @@ def sidebar_filters() -> ReportFilter:
         layers=tuple(ordered_layers(layers)),
         community=community,
         since=since,
+        scope=scope,
     )
     st.session_state[FILTER_KEY] = filters
     return filters
@@ -357,9 +496,14 @@ def sidebar_filters() -> ReportFilter:
 def current_filter() -> ReportFilter:
     """The filters the shared sidebar chose in this run (see :func:`sidebar_filters`).
 
-    With no layer chosen the page has nothing to show: it says so and stops here.
+    The filters carry the signed-in user's scope, so every service they reach reads
+    only what that user may see. With no layer chosen the page has nothing to show:
+    it says so and stops here.
     """
-    filters = st.session_state.get(FILTER_KEY) or ReportFilter(layers=tuple(LAYER_NAMES))
+    scope = current_scope()
+    filters = st.session_state.get(FILTER_KEY)
+    if filters is None or filters.scope != scope:
+        filters = ReportFilter(layers=tuple(LAYER_NAMES), scope=scope)
     if not filters.layers:
         st.info(
             t(

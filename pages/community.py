@@ -15,6 +15,7 @@ from hotspot.taxonomy import STATUS_NAMES, STATUSES
 from layers.hotmap import build_map, too_many_points
 from pages._shared import (
     DATA_TTL,
+    audit_export,
     clicked_cell,
     community_options,
     current_filter,
@@ -22,6 +23,8 @@ from pages._shared import (
     is_demo,
     lang,
     map_options,
+    report_lookup,
+    report_picker,
     report_table,
     store_url,
     t,
@@ -37,7 +40,7 @@ def load_community(url: str, filters: ReportFilter) -> ledger.CommunityView:
 filters = current_filter()
 st.header(t("社区网格", "Community grid"))
 url = store_url()
-communities = community_options(url)
+communities = community_options(url, filters.scope)
 if not communities:
     st.info(t("库中没有社区。", "The store has no communities."))
     st.stop()
@@ -46,7 +49,7 @@ if filters.community:
     st.caption(t("社区（侧栏选择）", "Community (chosen in the sidebar)"))
     st.subheader(communities.get(code, code))
 else:
-    # The accounts issue will fix this to the user's own community.
+    # Whole-town roles pick one here; community accounts always have their own chosen.
     code = st.selectbox(
         t("社区", "Community"),
         list(communities),
@@ -92,6 +95,7 @@ def grid_map(view: ledger.CommunityView, layers: list[str]) -> None:
         )
     )
     st.dataframe(report_table(here), hide_index=True)
+    report_picker(here["id"].tolist(), key="grid_report")
 
 
 def cell_table(cells: pd.DataFrame) -> pd.DataFrame:
@@ -137,13 +141,16 @@ def ledger_section(reports: pd.DataFrame, code: str) -> None:
     st.caption(t(f"共 {len(rows):,} 条", f"{len(rows):,} rows"))
     st.dataframe(table, hide_index=True)
     notice = DEMO_NOTICE if is_demo(store_url()) else None
+    file_name = f"ledger_{code}_{dt.date.today():%Y%m%d}.csv"
     st.download_button(
         t("下载台账（CSV）", "Download ledger (CSV)"),
         data=ledger.ledger_csv(table, notice=notice),
-        file_name=f"ledger_{code}_{dt.date.today():%Y%m%d}.csv",
+        file_name=file_name,
         mime="text/csv",
-        on_click="ignore",
+        on_click=audit_export,
+        args=(file_name, f"ledger {code}: {len(rows)} rows"),
     )
+    report_lookup(key="ledger_lookup")
 
 
 ledger_section(reports, code)

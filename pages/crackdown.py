@@ -14,7 +14,7 @@ from streamlit_folium import st_folium
 from hotspot import operations
 from hotspot.analysis import PLAN_COLUMNS, plan_table
 from hotspot.errors import UserError
-from hotspot.filters import ReportFilter
+from hotspot.filters import ReportFilter, Scope
 from hotspot.intake.export import DEMO_NOTICE
 from hotspot.plan_export import cluster_cells, plan_svg, plan_workbook, print_streets
 from hotspot.taxonomy import LAYER_NAMES, load_categories
@@ -22,6 +22,7 @@ from layers.clusters import clusters_layer
 from layers.hotmap import build_map
 from pages._shared import (
     DATA_TTL,
+    audit_export,
     community_options,
     current_filter,
     get_engine,
@@ -70,26 +71,29 @@ def load_plan(url: str, filters: ReportFilter) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=DATA_TTL, show_spinner=False)
-def load_streets(url: str) -> gpd.GeoDataFrame:
-    """Streets for the printable map."""
-    return print_streets(get_engine(url))
+def load_streets(url: str, scope: Scope) -> gpd.GeoDataFrame:
+    """Streets for the printable map (in the viewer's scope)."""
+    return print_streets(get_engine(url), scope=scope)
 
 
 @st.cache_data(ttl=DATA_TTL, show_spinner=False)
-def load_operations(url: str) -> pd.DataFrame:
-    """Recorded operations, the latest first."""
-    return operations.list_operations(get_engine(url))
+def load_operations(url: str, scope: Scope) -> pd.DataFrame:
+    """Recorded operations in the viewer's scope, the latest first."""
+    return operations.list_operations(get_engine(url), scope=scope)
 
 
 @st.cache_data(ttl=DATA_TTL, show_spinner="正在比较行动前后…")
 def load_effect(
-    url: str, operation_id: int, weeks: int
+    url: str, operation_id: int, weeks: int, scope: Scope
 ) -> tuple[operations.OperationEffect | None, str]:
-    """The before/after effect of an operation, or why there is none yet."""
+    """The before/after effect of an operation (in the viewer's scope), or why there is none."""
     try:
-        return operations.operation_effect(get_engine(url), operation_id, weeks=weeks), ""
+        effect = operations.operation_effect(
+            get_engine(url), operation_id, weeks=weeks, scope=scope
+        )
     except UserError as exc:
         return None, str(exc)
+    return effect, ""
 
 
 def period_text(filters: ReportFilter) -> str:
@@ -107,7 +111,8 @@ def scope_text(url: str, filters: ReportFilter) -> str:
     elif set(filters.layers) != set(LAYER_NAMES):
         parts.append("、".join(LAYER_NAMES[layer][0] for layer in filters.layers))
     if filters.community:
-        parts.append(community_options(url).get(filters.community, filters.community))
+        names = community_options(url, filters.scope)
+        parts.append(names.get(filters.community, filters.community))
     return "；".join(parts)
 
 
@@ -125,10 +130,14 @@ def plan_files(url: str, filters: ReportFilter, ranks: tuple[int, ...]) -> tuple
         period=period,
         scope=scope_text(url, filters),
         notice=notice,
-        community_names=community_options(url),
+        community_names=community_options(url, filters.scope),
     )
     svg = plan_svg(
-        data.communities, chosen, streets=load_streets(url), period=period, notice=notice
+        data.communities,
+        chosen,
+        streets=load_streets(url, filters.scope),
+        period=period,
+        notice=notice,
     )
     return workbook, svg
 
@@ -253,24 +262,29 @@ if selected:
     workbook, svg = plan_files(url, filters, tuple(sorted(selected)))
 else:
     workbook, svg = b"", ""
+plan_name = t(f"集中整治计划_{today}.xlsx", f"crackdown-plan_{today}.xlsx")
+map_name = t(f"集中整治点位图_{today}.svg", f"crackdown-map_{today}.svg")
+clusters_text = "clusters " + ",".join(str(rank) for rank in sorted(selected))
 left, right = st.columns(2)
 left.download_button(
     t("下载整治计划（Excel）", "Download the plan (Excel)"),
     data=workbook,
-    file_name=t(f"集中整治计划_{today}.xlsx", f"crackdown-plan_{today}.xlsx"),
+    file_name=plan_name,
     mime=XLSX_MIME,
     disabled=not selected,
-    on_click="ignore",
+    on_click=audit_export,
+    args=(plan_name, clusters_text),
     key="download_plan",
     icon=":material/table_view:",
 )
 right.download_button(
     t("下载点位图（可打印 SVG）", "Download the map (printable SVG)"),
     data=svg,
-    file_name=t(f"集中整治点位图_{today}.svg", f"crackdown-map_{today}.svg"),
+    file_name=map_name,
     mime="image/svg+xml",
     disabled=not selected,
-    on_click="ignore",
+    on_click=audit_export,
+    args=(map_name, clusters_text),
     key="download_map",
     icon=":material/map:",
 )
@@ -344,7 +358,7 @@ if submitted and selected:
 # --- past operations and their effect -------------------------------------------------
 
 st.subheader(t("以往行动效果", "Past operations"))
-past = load_operations(url)
+past = load_operations(url, filters.scope)
 if past.empty:
     st.info(t("尚未记录整治行动。", "No operation recorded yet."))
     st.stop()
@@ -374,7 +388,7 @@ st.dataframe(
 
 
 @st.fragment
-def effect_view(url: str, past: pd.DataFrame) -> None:
+def effect_view(url: str, past: pd.DataFrame, scope: Scope) -> None:
     """Pick a past operation and see its before/after; reruns only this part of the page."""
     labels = {
         i: f"{n}（{d}）"
@@ -390,7 +404,7 @@ def effect_view(url: str, past: pd.DataFrame) -> None:
     weeks = span.radio(
         t("前后对比周数", "Weeks before and after"), [2, 4, 8, 12], index=1, horizontal=True
     )
-    effect, why = load_effect(url, int(operation_id), int(weeks))
+    effect, why = load_effect(url, int(operation_id), int(weeks), scope)
     if effect is None:
         st.info(t(f"暂无法比较：{why}", f"Nothing to compare yet: {why}"))
         return
@@ -521,4 +535,4 @@ def effect_view(url: str, past: pd.DataFrame) -> None:
         )
 
 
-effect_view(url, past)
+effect_view(url, past, filters.scope)

@@ -33,7 +33,7 @@ def issue_map(data: MapData, reports: pd.DataFrame, layers: list[str]) -> None:
         use_container_width=True,
         returned_objects=["last_object_clicked"],
     )
-    list_clicked_cell(state, reports)
+    list_clicked_cell(state, reports, key="map_report")
 
 
 issue_map(data, reports, list(filters.layers))

@@ -9,7 +9,7 @@ from streamlit_folium import st_folium
 
 from geo.cells import GRID_RES
 from hotspot import overview
-from hotspot.filters import ReportFilter
+from hotspot.filters import ReportFilter, Scope
 from hotspot.taxonomy import LAYER_NAMES
 from layers.hotmap import build_map
 from pages._shared import (
@@ -77,9 +77,9 @@ def ranking_of(url: str, filters: ReportFilter, today: dt.date, point_limit: int
 
 
 @st.cache_data(ttl=DATA_TTL, show_spinner=False)
-def background_of(url: str) -> tuple[pd.DataFrame, np.ndarray]:
-    """Communities and grid cells under the map."""
-    return overview.map_background(get_engine(url))
+def background_of(url: str, scope: Scope) -> tuple[pd.DataFrame, np.ndarray]:
+    """Communities and grid cells under the map (those in the viewer's scope)."""
+    return overview.map_background(get_engine(url), scope=scope)
 
 
 def metric_value(key: str, value: float) -> str:
@@ -136,7 +136,7 @@ def hotspot_map(
         use_container_width=True,
         returned_objects=["last_object_clicked"],
     )
-    list_clicked_cell(state, reports)
+    list_clicked_cell(state, reports, key="overview_report")
 
 
 def trend_chart(trend: pd.DataFrame, layers: list[str]) -> pd.DataFrame:
@@ -201,7 +201,7 @@ reports = reports_of(url, filters, limit)
 left, right = st.columns([3, 2])
 with left:
     st.subheader(t("热点地图", "Hotspot map"))
-    hotspot_map(*background_of(url), reports, layers)
+    hotspot_map(*background_of(url, filters.scope), reports, layers)
     if len(reports) > limit:
         st.caption(
             t(

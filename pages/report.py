@@ -12,8 +12,9 @@ import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from hotspot import auth
 from hotspot.errors import UserError
-from hotspot.filters import ReportFilter
+from hotspot.filters import ReportFilter, Scope
 from hotspot.intake.export import neutralise_formulas
 from hotspot.intake.importer import ImportResult, import_reports
 from hotspot.photos import MAX_PHOTO_BYTES, MAX_PHOTOS, PHOTO_TYPES, PhotoRejected, sanitise_name
@@ -32,16 +33,17 @@ from pages._shared import (
     DATA_TTL,
     community_options,
     current_filter,
+    current_scope,
+    current_user,
     get_engine,
     lang,
     load_map_data,
     map_options,
+    record_action,
     store_url,
     t,
 )
 
-#: Who the event rows name until the dashboard has accounts.
-ACTOR = "问题上报页面"
 #: File types the bulk upload offers (the importer decides what it can read).
 BULK_TYPES = ["csv", "txt", "xlsx", "xlsm", "geojson", "json", "gpkg"]
 CRS_NAMES: dict[str, tuple[str, str]] = {
@@ -154,9 +156,9 @@ def problem_table(problems: pd.DataFrame) -> pd.DataFrame:
 
 
 @st.cache_data(ttl=DATA_TTL, show_spinner=False)
-def locate(url: str, x: float, y: float, crs: str) -> Placement:
-    """Where typed or clicked coordinates fall (cached: the form reruns on every change)."""
-    return place_point(get_engine(url), x, y, crs)
+def locate(url: str, x: float, y: float, crs: str, scope: Scope) -> Placement:
+    """Where typed or clicked coordinates fall for this viewer (cached: the form reruns often)."""
+    return place_point(get_engine(url), x, y, crs, scope=scope)
 
 
 def data_changed() -> None:
@@ -187,7 +189,8 @@ def chosen_point() -> Placement | None:
     x, y = st.session_state.get(X_KEY), st.session_state.get(Y_KEY)
     if x is None or y is None:
         return None
-    return locate(store_url(), float(x), float(y), st.session_state.get(CRS_KEY, "wgs84"))
+    crs = st.session_state.get(CRS_KEY, "wgs84")
+    return locate(store_url(), float(x), float(y), crs, current_scope())
 
 
 def point_marker(placement: Placement | None) -> folium.FeatureGroup:
@@ -271,8 +274,16 @@ def submit_report(url: str) -> None:
     uploads = state.get(f"report_photos_{state.get(NONCE_KEY, 0)}") or []
     photos = [(upload.name, upload.getvalue()) for upload in uploads]
     note = "问题上报页面录入" + (f"，附照片 {len(photos)} 张" if photos else "")
+    user = current_user()
     try:
-        created = create_report(get_engine(url), draft, actor=ACTOR, photos=photos, note=note)
+        created = create_report(
+            get_engine(url),
+            draft,
+            actor=user.username,
+            photos=photos,
+            note=note,
+            scope=user.scope,
+        )
     except ReportRejected as exc:
         state[RESULT_KEY] = ("rejected", exc.problems)
     except PhotoRejected as exc:
@@ -280,6 +291,7 @@ def submit_report(url: str) -> None:
     except UserError as exc:
         state[RESULT_KEY] = ("error", str(exc))
     else:
+        record_action("report_created", f"report {created.id}", note)
         state[RESULT_KEY] = ("created", created)
         for key in TEXT_KEYS.values():
             state[key] = ""
@@ -297,7 +309,8 @@ def show_result(url: str) -> None:
         return
     kind, detail = outcome
     if kind == "created":
-        community = community_options(url).get(detail.community, detail.community)
+        names = community_options(url, current_scope())
+        community = names.get(detail.community, detail.community)
         st.success(
             t(
                 f"已上报，问题编号 {detail.id}"
@@ -455,7 +468,7 @@ def import_upload(url: str, upload_key: str) -> None:
     """Import the uploaded file (a button callback), then forget the file and the preview."""
     state = st.session_state
     upload = state.get(upload_key)
-    if upload is None:
+    if upload is None or not auth.may_import(current_user()):
         return
     with tempfile.TemporaryDirectory(prefix="hotspot-upload-") as folder:
         path = Path(folder) / sanitise_name(upload.name)
@@ -470,6 +483,11 @@ def import_upload(url: str, upload_key: str) -> None:
         except UserError as exc:
             state[BULK_RESULT_KEY] = ("error", str(exc))
             return
+    record_action(
+        "import",
+        sanitise_name(upload.name),
+        f"{result.imported} imported, {result.rejected} rejected, {result.duplicates} duplicates",
+    )
     state[BULK_RESULT_KEY] = ("imported", result)
     state.pop(PREVIEW_KEY, None)
     state[BULK_NONCE_KEY] = state.get(BULK_NONCE_KEY, 0) + 1
@@ -578,16 +596,25 @@ def bulk_upload(url: str) -> None:
 
 # --- the page ---------------------------------------------------------------------------
 
-filters = current_filter()
-st.header(t("问题上报", "Report an issue"))
-url = store_url()
-one, bulk = st.tabs([t("单件上报", "One report"), t("批量导入", "Bulk upload")])
-with one:
+
+def one_report(url: str, filters: ReportFilter) -> None:
+    """The map and the form of one report."""
     apply_click()
     map_column, form_column = st.columns([3, 2])
     with form_column:
         report_form(url)
     with map_column:
         report_map(url, filters, chosen_point())
-with bulk:
-    bulk_upload(url)
+
+
+filters = current_filter()
+st.header(t("问题上报", "Report an issue"))
+url = store_url()
+if auth.may_import(current_user()):  # a file may hold reports anywhere in the town
+    one, bulk = st.tabs([t("单件上报", "One report"), t("批量导入", "Bulk upload")])
+    with one:
+        one_report(url, filters)
+    with bulk:
+        bulk_upload(url)
+else:
+    one_report(url, filters)

@@ -87,7 +87,7 @@ if too_many_points(view.violations, options):
         )
     )
 
-names = community_options(url)
+names = community_options(url, filters.scope)
 st.subheader(t("问题最突出的商户", "Worst shops"))
 st.caption(
     t(

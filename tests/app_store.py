@@ -1,26 +1,32 @@
 """Helpers for the page tests (AppTest and real browser): a small town with reports.
 
-A plain module, not a conftest: ``test_app``, ``test_page_*`` and ``test_browser``
-import from it. The town is the lead's two-community town from ``conftest``
-plus reports in every headline layer, dated in the last days so that the
-page's default period shows them, and marked as demo data.
+A plain module, not a conftest: ``test_app``, ``test_page_*``, ``test_login*`` and
+``test_browser`` import from it. The town is the lead's two-community town from
+``conftest`` plus reports in every headline layer, dated in the last days so that
+the page's default period shows them, and marked as demo data, and one account
+per role (:data:`ACCOUNTS`, all with :data:`PASSWORD`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import re
 from pathlib import Path
+from unittest import mock
 
 import geopandas as gpd
 import h3
 import numpy as np
 import pandas as pd
 import shapely
-from sqlalchemy import Engine
+from argon2 import PasswordHasher
+from sqlalchemy import Engine, select, update
 
-from geo.cells import cells_from_points
+from geo.cells import GRID_RES, cells_from_points
+from hotspot import auth
+from hotspot.config import database_url
 from hotspot.store import schema
 from hotspot.store.engine import open_store
 from hotspot.store.frames import insert_frame, write_meta
@@ -97,16 +103,79 @@ def write_map_town(engine: Engine, *, today: dt.date | None = None) -> int:
     return len(reports)
 
 
-def prepare_store(path: Path) -> str:
-    """Create a store holding the small town; return its URL.
+#: The password of every test account.
+PASSWORD = "hotspot-test-2026"
+#: The test accounts, named after their roles: username -> (role, community, full name).
+#: The community account is 西园社区's (W01); the grid worker has W01's western cells.
+ACCOUNTS: dict[str, tuple[str, str | None, str | None]] = {
+    "admin": ("admin", None, None),
+    "leader": ("leader", None, None),
+    "enforcement": ("enforcement", None, None),
+    "community": ("community", "W01", "西园社区工作人员"),
+    "gridworker": ("gridworker", "W01", "王网格"),
+}
+#: West of this longitude (the middle of W01) the grid worker's cells lie.
+WORKER_WEST_OF = 116.305
+
+
+@contextlib.contextmanager
+def quick_hashes():
+    """Hash passwords with argon2's cheapest settings while the test accounts are made.
+
+    The default settings take about 0.3 s a hash, which would add seconds to every
+    page test; a login checks a hash with the settings written in it.
+    """
+    quick = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+    with mock.patch.object(auth, "_hasher", quick):
+        yield
+
+
+def assign_grid_worker(engine: Engine) -> list[int]:
+    """Give the grid worker the W01 cells west of :data:`WORKER_WEST_OF`; return them."""
+    table = schema.grid_cell
+    with engine.connect() as conn:
+        cells = conn.execute(select(table.c.cell).where(table.c.community_id == 1)).scalars()
+        cells = [int(c) for c in cells]
+    west = sorted(c for c in cells if h3.cell_to_latlng(h3.int_to_str(c))[1] < WORKER_WEST_OF)
+    assert h3.get_resolution(h3.int_to_str(west[0])) == GRID_RES
+    with engine.begin() as conn:
+        conn.execute(
+            update(table)
+            .where(table.c.cell.in_(west))
+            .values(grid_worker=ACCOUNTS["gridworker"][2])
+        )
+    return west
+
+
+def add_accounts(engine: Engine) -> None:
+    """Create :data:`ACCOUNTS` (and the grid worker's cells) in a store holding the small town."""
+    assign_grid_worker(engine)
+    with quick_hashes():
+        for username, (role, community, full_name) in ACCOUNTS.items():
+            auth.add_user(
+                engine,
+                username,
+                role,
+                PASSWORD,
+                community=community,
+                full_name=full_name,
+                actor="test",
+            )
+
+
+def prepare_store(path: Path, *, accounts: bool = True) -> str:
+    """Create a store holding the small town and the test accounts; return its URL.
 
     ``path`` names it: a SQLite file there (with the ``.db`` suffix), or a PostgreSQL
     database under ``--store postgresql`` (see :func:`tests.stores.new_store_url`).
+    With ``accounts=False`` the store has no account at all.
     """
     path = Path(path)
     url = new_store_url(path.parent, path.stem, migrated=True)
     engine = open_store(url)
     write_map_town(engine)
+    if accounts:
+        add_accounts(engine)
     engine.dispose()
     return url
 
@@ -152,11 +221,39 @@ def plant_hotspot(url: str) -> int:
     return n
 
 
-def run_page(page: str | None = None):
-    """Run the app in AppTest, switch to ``page`` (e.g. ``"pages/map.py"``), assert no exception."""
+def session_token(username: str, url: str | None = None) -> str:
+    """Open a dashboard session for ``username`` in the store (default: the configured one)."""
+    engine = open_store(url or database_url())
+    try:
+        user = auth.load_user(engine, username)
+        assert user is not None, f"no enabled account {username!r}"
+        return auth.open_session(engine, user)
+    finally:
+        engine.dispose()
+
+
+def app_test(user: str | None = "leader"):
+    """The app in AppTest, not yet run, signed in as ``user`` (None: nobody).
+
+    AppTest sends no cookies, so the session's token goes where a login leaves it.
+    """
     from streamlit.testing.v1 import AppTest
 
+    from pages._session import TOKEN_KEY
+
     at = AppTest.from_file(APP, default_timeout=60)
+    if user is not None:
+        at.session_state[TOKEN_KEY] = session_token(user)
+    return at
+
+
+def run_page(page: str | None = None, *, user: str | None = "leader"):
+    """Run the app in AppTest as ``user``, switch to ``page`` (e.g. ``"pages/map.py"``).
+
+    A leader by default: sees the whole town, personal data masked. Asserts that
+    no exception was raised.
+    """
+    at = app_test(user)
     at.run()
     if page is not None:
         at.switch_page(page).run()

@@ -12,12 +12,15 @@ import datetime as dt
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from sqlalchemy import update
 
 from geo.cells import GRID_RES, cell_parents, cells_from_points, cells_in_polygon
 from geo.crs import to_metric
+from hotspot.auth import COMMUNITY_ROLES, add_user
 from hotspot.store import schema
 from hotspot.store.engine import open_store
 from hotspot.store.frames import insert_frame
@@ -153,6 +156,60 @@ def town_engine(engine):
     """A migrated store holding the tiny two-community town."""
     write_small_town(engine)
     return engine
+
+
+#: One account per role that :func:`write_role_users` adds: username -> role. The
+#: community and grid worker accounts are W01's (西园社区).
+ROLE_USERS = {
+    "admin1": "admin",
+    "leader1": "leader",
+    "police1": "enforcement",
+    "w01": "community",
+    "grid1": "gridworker",
+}
+#: The password of each of those accounts.
+ROLE_PASSWORD = "西园-correct-horse-7"
+#: W01's grid worker, responsible for the grid cells of :data:`WORKER_POINTS`.
+GRID_WORKER = "李网格"
+#: W01's other grid worker, responsible for the rest of its cells.
+OTHER_WORKER = "王网格"
+#: Points (lng, lat) in W01 whose grid cells are :data:`GRID_WORKER`'s.
+WORKER_POINTS = ((116.3021, 39.7821), (116.3052, 39.7866))
+
+
+def worker_cells() -> np.ndarray:
+    """The grid cells of :data:`GRID_WORKER` (resolution ``GRID_RES``), sorted."""
+    lng, lat = np.array(WORKER_POINTS).T
+    return np.unique(cell_parents(cells_from_points(lng, lat), GRID_RES))
+
+
+def write_role_users(engine) -> None:
+    """Name W01's grid workers and add one account per role (:data:`ROLE_USERS`)."""
+    grid = schema.grid_cell
+    mine = worker_cells().tolist()
+    with engine.begin() as conn:
+        conn.execute(update(grid).where(grid.c.cell.in_(mine)).values(grid_worker=GRID_WORKER))
+        conn.execute(
+            update(grid)
+            .where(grid.c.community_id == 1, grid.c.cell.not_in(mine))
+            .values(grid_worker=OTHER_WORKER)
+        )
+    for username, role in ROLE_USERS.items():
+        add_user(
+            engine,
+            username,
+            role,
+            ROLE_PASSWORD,
+            community="W01" if role in COMMUNITY_ROLES else None,
+            full_name=GRID_WORKER if role == "gridworker" else None,
+        )
+
+
+@pytest.fixture
+def role_engine(town_engine):
+    """The tiny town with one account per role (:data:`ROLE_USERS`, :data:`ROLE_PASSWORD`)."""
+    write_role_users(town_engine)
+    return town_engine
 
 
 def write_csv(path: Path, rows: list[dict], *, encoding: str = "utf-8") -> Path:

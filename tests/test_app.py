@@ -21,10 +21,10 @@ from layers.cells import CellLegend, cell_classes, cells_layer, count_breaks, co
 from layers.communities import communities_layer
 from layers.reports import report_layers
 from tests.app_store import (
-    APP,
     COMMUNITY_NAMES,
     REPORT_MIX,
     URL_RE,
+    app_test,
     map_args,
     prepare_store,
     run_page,
@@ -117,6 +117,21 @@ def test_map_page_draws_cells_only_beyond_the_point_limit(map_store, monkeypatch
     assert any("10" in i.value for i in at.info)
     names = _layer_names(map_args(at)["script"])
     assert names == ["网格问题数", "社区边界"]
+
+
+def test_map_page_opens_a_report_of_the_clicked_cell(map_store, monkeypatch, town):
+    _, reports = town
+    target = reports.iloc[3]
+    clicked = {"last_object_clicked": {"lng": float(target["lng"]), "lat": float(target["lat"])}}
+    monkeypatch.setattr("streamlit_folium.st_folium", lambda fmap, **kwargs: clicked)
+    at = run_page(MAP_PAGE)
+    picker = at.selectbox(key="map_report")
+    assert str(target["id"]) in picker.options
+    picker.set_value(int(target["id"])).run()
+    assert not at.exception
+    assert any(m.value == f"**问题 {target['id']}**" for m in at.markdown)
+    fields = next(f.value for f in at.dataframe if "项目" in f.value.columns)
+    assert fields.set_index("项目").at["问题描述", "内容"] == target["description"]
 
 
 # --- the layers -------------------------------------------------------------
@@ -224,9 +239,7 @@ def test_install_assets_copies_leaflet_once(tmp_path):
 
 
 def test_sidebar_filters_follow_the_url_and_write_it_back(map_store):
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = app_test()
     at.query_params.update({"days": "7", "layers": "zombie_cars,ad_posting", "community": "E02"})
     at.run()
     assert not at.exception
@@ -241,9 +254,7 @@ def test_sidebar_filters_follow_the_url_and_write_it_back(map_store):
 
 
 def test_unknown_values_in_the_url_fall_back_to_the_defaults(map_store):
-    from streamlit.testing.v1 import AppTest
-
-    at = AppTest.from_file(APP, default_timeout=60)
+    at = app_test()
     at.query_params.update({"days": "12", "layers": "no_such_layer", "community": "X99"})
     at.run()
     assert not at.exception

@@ -107,4 +107,4 @@ def test_streamlit_options_are_refused_outside_serve(town_db):
     line = assert_one_line_error(
         run_cli("hotspots", "--db", town_db, "--out", "x.csv", "--server.port", "1")
     )
-    assert "unrecognized arguments: --server.port 1" in line
+    assert line.endswith("unrecognized arguments: --server.port")

@@ -12,6 +12,7 @@ import streamlit as st
 from sqlalchemy import update
 
 from geo.cells import GRID_RES, cell_parents, cells_to_strings
+from hotspot.audit import read_audit
 from hotspot.store import schema
 from hotspot.store.engine import open_store
 from hotspot.store.frames import read_reports
@@ -151,6 +152,15 @@ def test_community_page_click_on_a_cell_lists_its_reports(store, reports, monkey
     listed = _table(at, "编号")  # report_table: the first table with an id column
     in_cell = east[cell_parents(east["cell"], GRID_RES) == cell]
     assert sorted(listed["编号"]) == sorted(in_cell["id"])
+    # one of the listed reports opened: its fields, the reporter masked
+    picker = at.selectbox(key="grid_report")
+    assert sorted(picker.options) == sorted(str(i) for i in in_cell["id"])
+    picker.set_value(int(target["id"])).run()
+    assert not at.exception
+    assert any(m.value == f"**问题 {target['id']}**" for m in at.markdown)
+    fields = _table(at, "项目").set_index("项目")["内容"]
+    assert fields["地址"] == target["address"]
+    assert fields["联系电话"] in {"138****5678", "****4321"}
 
 
 def test_community_page_downloads_a_masked_ledger_csv_with_bom(store, reports, monkeypatch):
@@ -183,3 +193,15 @@ def test_community_page_switches_to_english(store):
     ledger = _table(at, "Status")
     assert set(ledger["Status"]) <= {en for _, en in STATUS_NAMES.values()}
     _assert_no_unmasked_phone(at)
+
+
+def test_community_page_ledger_download_is_logged_as_an_export(store):
+    at = run_page(PAGE)
+    at.download_button[0].click().run()
+    assert not at.exception
+    engine = open_store(store)
+    exports = read_audit(engine, actions=("export",))
+    engine.dispose()
+    assert exports["actor"].tolist() == ["leader"]
+    assert exports["target"].str.fullmatch(r"ledger_E02_\d{8}\.csv").all()
+    assert exports["detail"].iloc[0].startswith("ledger E02: ")

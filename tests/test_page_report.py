@@ -8,6 +8,7 @@ import tempfile
 import pytest
 from PIL import Image
 
+from hotspot.audit import read_audit
 from hotspot.photos import read_photos
 from hotspot.store.engine import open_store
 from hotspot.store.frames import count_reports, read_events, read_reports
@@ -15,6 +16,8 @@ from tests.app_store import map_args, prepare_store, run_page
 from tests.conftest import canonical_row
 
 PAGE = "pages/report.py"
+#: Enforcement may report and import (leaders may not open the page).
+REPORTER = "enforcement"
 INSIDE = (116.3151, 39.7853)  # the east community
 ADDRESS = "兴旺路上报测试88号"
 
@@ -54,7 +57,7 @@ def _png() -> bytes:
 
 def test_typed_coordinates_category_and_submit_store_a_report_shown_at_once(store, tmp_path):
     before = _count(store)
-    at = run_page(PAGE)
+    at = run_page(PAGE, user=REPORTER)
     assert at.header[0].value == "问题上报"
     assert ADDRESS not in map_args(at)["script"]
     _place(at, *INSIDE)
@@ -75,7 +78,11 @@ def test_typed_coordinates_category_and_submit_store_a_report_shown_at_once(stor
         ADDRESS,
     )
     assert (new["lng"], new["lat"]) == INSIDE
-    assert read_events(engine, report_id=int(new["id"]))["to_status"].tolist() == ["new"]
+    events = read_events(engine, report_id=int(new["id"]))
+    assert events["to_status"].tolist() == ["new"]
+    assert events["actor"].tolist() == [REPORTER]  # the signed-in account, not the page
+    created = read_audit(engine, actor=REPORTER, actions=("report_created",))
+    assert created["target"].tolist() == [f"report {new['id']}"]
     engine.dispose()
     assert any(f"问题编号 {new['id']}（东苑社区）" in s.value for s in at.success)
     # on the map at once, and the form is empty for the next one
@@ -85,7 +92,7 @@ def test_typed_coordinates_category_and_submit_store_a_report_shown_at_once(stor
 
 
 def test_a_map_click_fills_the_coordinates_in_wgs84_and_marks_the_point(store):
-    at = run_page(PAGE)
+    at = run_page(PAGE, user=REPORTER)
     assert map_args(at)["returned_objects"] == ["last_clicked"]
     at.selectbox(key="report_crs").set_value("bd09").run()
     # what streamlit-folium leaves in the session state when the map is clicked
@@ -107,7 +114,7 @@ def test_a_map_click_fills_the_coordinates_in_wgs84_and_marks_the_point(store):
 
 def test_a_point_outside_the_service_area_shows_why_and_is_not_stored(store):
     before = _count(store)
-    at = _place(run_page(PAGE), 116.40, 39.90)
+    at = _place(run_page(PAGE, user=REPORTER), 116.40, 39.90)
     assert any("超出服务范围" in w.value and "米" in w.value for w in at.warning)
     at.button(key="report_submit").click().run()
     assert not at.exception
@@ -119,7 +126,7 @@ def test_a_point_outside_the_service_area_shows_why_and_is_not_stored(store):
 
 
 def test_swapped_coordinates_are_named_in_english_too(store):
-    at = run_page(PAGE)
+    at = run_page(PAGE, user=REPORTER)
     at.number_input(key="report_x").set_value(INSIDE[1])
     at.number_input(key="report_y").set_value(INSIDE[0])
     # the language last: AppTest formats the sidebar's choices in Chinese between runs
@@ -130,12 +137,13 @@ def test_swapped_coordinates_are_named_in_english_too(store):
 
 
 def test_gcj02_coordinates_are_converted_before_they_are_placed(store):
-    at = _place(run_page(PAGE), 116.3211, 39.7866, "gcj02")  # east community in AMap numbers
+    # the east community in AMap numbers
+    at = _place(run_page(PAGE, user=REPORTER), 116.3211, 39.7866, "gcj02")
     assert any("东苑社区" in s.value and "116.31" in s.value for s in at.success)
 
 
 def test_a_photo_is_stored_with_the_report_and_a_text_file_is_refused(store, tmp_path):
-    at = _place(run_page(PAGE), *INSIDE)
+    at = _place(run_page(PAGE, user=REPORTER), *INSIDE)
     uploader = at.file_uploader[0]
     assert set(uploader.allowed_type) >= {".jpg", ".png", ".webp"}
     uploader.set_value(
@@ -157,6 +165,14 @@ def test_a_photo_is_stored_with_the_report_and_a_text_file_is_refused(store, tmp
     assert (tmp_path / "photos" / f"{photos['sha256'][0]}.png").is_file()
     assert any("附照片 1 张" in s.value for s in at.success)
 
+    # whoever may see the report sees its photo (a leader, on the community page)
+    report_id = int(photos["report_id"][0])
+    grid = run_page("pages/community.py")
+    grid.number_input(key="ledger_lookup").set_value(report_id).run()
+    assert not grid.exception
+    assert any(m.value == f"**问题 {report_id}**" for m in grid.markdown)
+    assert [len(image.proto.imgs) for image in grid.image] == [1]
+
 
 def _bad_csv() -> bytes:
     rows = [
@@ -171,7 +187,7 @@ def _bad_csv() -> bytes:
 
 def test_bulk_upload_previews_the_rejected_rows_and_stores_nothing_until_import(store, tmp_path):
     before = _count(store)
-    at = run_page(PAGE)
+    at = run_page(PAGE, user=REPORTER)
     bulk = at.file_uploader(key="bulk_file_0")
     bulk.set_value(("12345导出.csv", _bad_csv(), "text/csv")).run()
     assert not at.exception, [e.message for e in at.exception]
@@ -193,12 +209,26 @@ def test_bulk_upload_previews_the_rejected_rows_and_stores_nothing_until_import(
     assert not at.exception
     assert _count(store) == before + 1
     assert any("已导入 1 件" in s.value and "拒绝 2 行" in s.value for s in at.success)
+    engine = open_store(store)
+    imports = read_audit(engine, actor=REPORTER, actions=("import",))
+    engine.dispose()
+    assert imports["target"].tolist() == ["12345导出.csv"]
+    assert imports["detail"].iloc[0].startswith("1 imported, 2 rejected")
     assert list((tmp_path / "tmp").iterdir()) == []  # the upload was not kept
 
 
 def test_an_unreadable_upload_says_why_and_offers_no_import(store):
-    at = run_page(PAGE)
+    at = run_page(PAGE, user=REPORTER)
     at.file_uploader(key="bulk_file_0").set_value(("empty.csv", b"   \n", "text/csv")).run()
     assert not at.exception
     assert any("empty.csv" in e.value and "empty" in e.value for e in at.error)
     assert not [b for b in at.button if b.key == "bulk_import"]
+
+
+@pytest.mark.parametrize(("user", "bulk"), [("community", False), ("admin", True)])
+def test_only_roles_that_may_import_get_the_bulk_upload(store, user, bulk):
+    at = run_page(PAGE, user=user)
+    assert at.header[0].value == "问题上报"
+    assert bool(at.tabs) is bulk
+    assert bool([u for u in at.file_uploader if u.key == "bulk_file_0"]) is bulk
+    assert at.button(key="report_submit")  # everyone here may report one

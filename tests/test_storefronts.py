@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 
@@ -14,7 +15,7 @@ import shapely
 
 from geo.cells import cells_from_points
 from geo.crs import to_metric
-from hotspot.filters import ReportFilter
+from hotspot.filters import ReportFilter, Scope
 from hotspot.store import schema
 from hotspot.store.frames import insert_frame, read_reports
 from hotspot.storefronts import (
@@ -233,8 +234,11 @@ def test_worst_shops_by_violations_then_longest_since_patrol_never_first(shop_en
     assert rank_zones(zones)["id"].tolist() == [4, 5, 6, 3, 2, 1]
 
 
-def test_zone_table_masks_the_responsible_person_and_phone(shop_engine):
-    zones = read_storefronts(shop_engine, PERIOD, today=TODAY).zones
+def test_zone_table_shows_the_responsible_person_and_phone_masked_once_by_the_scope(
+    shop_engine,
+):
+    masked = dataclasses.replace(PERIOD, scope=Scope(personal_data=False))
+    zones = read_storefronts(shop_engine, masked, today=TODAY).zones
     table = zone_table(worst_zones(zones), community_names={"W01": "西园社区"})
     assert table["商户"].tolist() == ["阿强包子铺", "利源烟酒", "东苑花店", "便民超市"]
     assert set(table["联系电话"]) == {"139****5678"}
@@ -243,7 +247,8 @@ def test_zone_table_masks_the_responsible_person_and_phone(shop_engine):
     assert table["责任书"].tolist() == ["未签订", "未签订", "已签订", "已签订"]
     assert table["评定"].tolist()[:2] == ["两项及以上未达标"] * 2
     assert table["距今天数"].isna().tolist() == [False, True, False, False]
-    english = zone_table(zones, lang="en", unmask=True)
+    unmasked = read_storefronts(shop_engine, PERIOD, today=TODAY).zones
+    english = zone_table(unmasked, lang="en")
     assert "Shop" in english.columns and set(english["Phone"]) == {"13800138000", "13912345678"}
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import openpyxl
 import pandas as pd
@@ -13,7 +14,7 @@ from sqlalchemy import Engine
 from geo.cells import cells_to_strings
 from hotspot import taxonomy
 from hotspot.errors import UserError
-from hotspot.filters import ReportFilter
+from hotspot.filters import ReportFilter, Scope
 from hotspot.intake.features import FOOTPRINT_COLUMN
 from hotspot.intake.formats import EXPORT_FORMATS, XLSX_HEADERS, export_format
 from hotspot.store import frames
@@ -157,6 +158,34 @@ def _write_xlsx(reports: pd.DataFrame, path: Path, notice: str | None) -> None:
     book.save(path)
 
 
+def _narrow_layers(
+    engine: Engine, layers: dict[str, gpd.GeoDataFrame], scope: Scope
+) -> dict[str, gpd.GeoDataFrame]:
+    """The GeoPackage's zone, community and grid layers kept to ``scope``, contacts as it may see.
+
+    :func:`hotspot.intake.gpkg.gpkg_layers` reads them for the whole town; the rows and
+    the responsible persons' contacts are taken from the scoped reads instead.
+    """
+    if scope.whole_town and scope.personal_data:
+        return layers
+    zones = frames.read_zones(engine, scope).set_index("id")
+    kept = layers["storefront_zones"]
+    kept = kept[kept["id"].isin(zones.index).to_numpy(dtype=bool)].copy()
+    for column in ("responsible_person", "responsible_phone"):
+        kept[column] = zones[column].reindex(kept["id"].to_numpy()).to_numpy(dtype=object)
+    communities = frames.read_communities(engine, scope)["id"]
+    grid = cells_to_strings(frames.read_grid_cells(engine, scope=scope)["cell"].to_numpy())
+    narrowed = dict(layers)
+    narrowed["storefront_zones"] = kept
+    narrowed["communities"] = layers["communities"][
+        layers["communities"]["id"].isin(communities).to_numpy(dtype=bool)
+    ]
+    narrowed["grid_cells"] = layers["grid_cells"][
+        layers["grid_cells"]["cell"].isin(grid).to_numpy(dtype=bool)
+    ]
+    return narrowed
+
+
 def export_reports(
     engine: Engine, path: Path, *, fmt: str | None = None, filters: ReportFilter | None = None
 ) -> int:
@@ -170,6 +199,8 @@ def export_reports(
         One of :data:`EXPORT_FORMATS` (geojson, gpkg, csv, xlsx, open311); guessed
         from the name when omitted.
     filters : ReportFilter, optional
+        The reports; ``filters.scope`` keeps every layer to the viewer's part of the
+        town and masks personal data as the viewer may see it.
 
     Returns
     -------
@@ -198,7 +229,7 @@ def export_reports(
         write_open311(reports, geometries, _plain_columns(reports), path, notice=notice)
     elif fmt == "gpkg":
         layers = gpkg_layers(engine, reports, exchange_table(reports), filters)
-        write_gpkg(path, layers, notice=notice)
+        write_gpkg(path, _narrow_layers(engine, layers, filters.scope), notice=notice)
     elif fmt == "xlsx":
         _write_xlsx(reports, path, notice)
     else:

@@ -271,6 +271,10 @@ def read_communities(engine: Engine, scope: Scope = EVERYTHING) -> gpd.GeoDataFr
     statement = select(table).order_by(table.c.code)
     if scope.community_id is not None:
         statement = statement.where(table.c.id == scope.community_id)
+    if scope.cells is not None:
+        cells = schema.grid_cell
+        owners = select(cells.c.community_id).where(cells.c.cell.in_(list(scope.cells)))
+        statement = statement.where(table.c.id.in_(owners))
     return _to_geoframe(_read_frame(engine, statement))
 
 

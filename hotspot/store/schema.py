@@ -193,9 +193,6 @@ app_user = Table(
     Column("created_at", DateTime, nullable=False),
     # the person's name as the grid shows it (grid_cell.grid_worker): a grid worker's cells
     Column("full_name", String(50)),
-    # failed logins since the last success, which slow down the next attempts
-    Column("failed_logins", Integer, nullable=False, server_default="0"),
-    Column("last_failed_at", DateTime),
     Column("last_login_at", DateTime),
 )
 

@@ -1,4 +1,4 @@
-"""Accounts: login bookkeeping and grid workers' names; dashboard sessions; the audit log.
+"""Accounts: last login and grid workers' names; dashboard sessions; the audit log.
 
 Revision ID: 0006
 Revises: 0005
@@ -17,10 +17,6 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table("app_user") as batch_op:
         batch_op.add_column(sa.Column("full_name", sa.String(length=50), nullable=True))
-        batch_op.add_column(
-            sa.Column("failed_logins", sa.Integer(), nullable=False, server_default="0")
-        )
-        batch_op.add_column(sa.Column("last_failed_at", sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column("last_login_at", sa.DateTime(), nullable=True))
     op.create_table(
         "app_session",
@@ -58,6 +54,4 @@ def downgrade() -> None:
     op.drop_table("app_session")
     with op.batch_alter_table("app_user") as batch_op:
         batch_op.drop_column("last_login_at")
-        batch_op.drop_column("last_failed_at")
-        batch_op.drop_column("failed_logins")
         batch_op.drop_column("full_name")
