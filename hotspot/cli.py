@@ -187,6 +187,7 @@ def _build_parser() -> argparse.ArgumentParser:
     emerging.add_argument("--input", type=Path, help="a report CSV to analyse instead")
     emerging.add_argument("--area", type=Path, help="study area GeoJSON")
     emerging.add_argument("--out", type=Path, required=True, help="output CSV")
+    _add_as_user(emerging, "analyse only what this account may see")
     _add_filters(emerging)
     _add_db(emerging)
 
@@ -387,12 +388,12 @@ _COMMANDS["hotspots"] = _cmd_hotspots
 def _cmd_emerging(args: argparse.Namespace) -> int:
     from hotspot import analysis
 
-    filters = _filters(args)
     area = analysis.read_area(args.area) if args.area else None
     if args.input:
-        source = args.input
+        source, filters = args.input, _filters(args)
     else:
         source = _open_store(args.db)
+        filters = _viewer(args, source)[1]
     table = analysis.emerging_table(
         source, filters, res=args.res, k=args.k, freq=args.freq, area=area
     )

@@ -748,6 +748,17 @@ def test_hotspots_command_as_a_community_user_covers_only_its_cells(town, tmp_pa
     assert set(cells.tolist()) == grid_of("community")
 
 
+def test_emerging_command_as_a_grid_worker_covers_only_its_cells(town, tmp_path):
+    out = tmp_path / "emerging.csv"
+    db = ["--db", town.url]
+    args = ["emerging", "--res", "10", "--freq", "month", "--out", str(out), *db]
+    assert main([*args, "--as-user", "grid1"]) == 0
+    cells = set(cells_from_strings(pd.read_csv(out)["cell"].astype(str)).tolist())
+    assert cells == grid_of("gridworker")
+    assert main(args) == 0  # the operator's covers more
+    assert cells < set(cells_from_strings(pd.read_csv(out)["cell"].astype(str)).tolist())
+
+
 # --- reporting a new issue ------------------------------------------------------------------
 
 
