@@ -254,18 +254,22 @@ def _import(
                 f"every rejected {unit} is in {out.name}; use --skip-invalid to import the good "
                 f"{unit}s"
             )
+        first_id = loader.first_id if loader is not None else next_report_id(engine)
+        # The store's candidates are read before the loader starts rebuilding: on
+        # PostgreSQL the rebuild locks readers out of the table until the commit. The
+        # read overlaps the last chunk's write, and the matching the rebuild.
+        new = _new_reports(checked, first_id=first_id)
+        stored = _candidates(engine, new)
         if loader is not None:
             loader.start_indexing()
-        first_id = loader.first_id if loader is not None else next_report_id(engine)
-        relapse_of, duplicate_of = find_matches(engine, checked, first_id=first_id)
+        relapse_of, duplicate_of = _match(new, stored)
+        clock.lap("relapses")
         flagged = np.flatnonzero((relapse_of >= 0) | (duplicate_of >= 0))
         if loader is not None:
             loader.update(
                 first_id + flagged,
                 {"relapse_of": relapse_of[flagged], "duplicate_of": duplicate_of[flagged]},
             )
-        clock.lap("relapses")
-        if loader is not None:
             loader.commit()
         relapses, duplicates = int((relapse_of >= 0).sum()), int((duplicate_of >= 0).sum())
     clock.lap("index+commit")
@@ -378,29 +382,48 @@ def find_matches(
     of the concatenated chunks will get id ``first_id + k``; a match within the file
     uses that id directly. Store reports are not flagged by later rows of the file.
     """
-    names = ["category", "lng", "lat", "reported_at", "status", "resolved_at", "closed_at"]
-    n = sum(len(chunk) for chunk in checked)
-    relapse_of = np.full(n, -1, dtype=np.int64)
+    new = _new_reports(checked, first_id=first_id)
+    return _match(new, _candidates(engine, new))
+
+
+# The columns a new report is matched on: the whole rows (WKB, texts) would cost a copy.
+_MATCHED = ["category", "lng", "lat", "reported_at", "status", "resolved_at", "closed_at"]
+
+
+def _new_reports(checked: list[pd.DataFrame], *, first_id: int) -> pd.DataFrame:
+    """The matched columns of the good rows, with the ids the loader will give them."""
+    if not any(len(chunk) for chunk in checked):
+        return pd.DataFrame(columns=[*_MATCHED, "id"])
+    new = pd.concat([chunk[_MATCHED] for chunk in checked], ignore_index=True)
+    new["id"] = np.arange(first_id, first_id + len(new), dtype=np.int64)
+    for name in ("reported_at", "resolved_at", "closed_at"):
+        new[name] = new[name].astype("datetime64[ns]")
+    return new
+
+
+def _candidates(engine: Engine, new: pd.DataFrame) -> pd.DataFrame | None:
+    """The store's reports that could be parents of ``new`` (None when ``new`` is empty)."""
+    if new.empty:
+        return None
+    window = max(pd.Timedelta(days=RELAPSE_WINDOW_DAYS), pd.Timedelta(hours=DUPLICATE_WINDOW_HOURS))
+    since = (new["reported_at"].min() - window).to_pydatetime()
+    return frames.read_reports_since(engine, since, new["category"].unique().tolist())
+
+
+def _match(new: pd.DataFrame, stored: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray]:
+    """Relapses and duplicates of ``new`` among ``stored`` and ``new`` itself (pure CPU)."""
+    relapse_of = np.full(len(new), -1, dtype=np.int64)
     duplicate_of = relapse_of.copy()
-    if n:
-        # only the columns matched on: the whole rows (WKB, texts) would cost a copy
-        new = pd.concat([chunk[names] for chunk in checked], ignore_index=True)
-        new["id"] = np.arange(first_id, first_id + n, dtype=np.int64)
-        for name in ("reported_at", "resolved_at", "closed_at"):
-            new[name] = new[name].astype("datetime64[ns]")
-        window = max(
-            pd.Timedelta(days=RELAPSE_WINDOW_DAYS), pd.Timedelta(hours=DUPLICATE_WINDOW_HOURS)
-        )
-        since = (new["reported_at"].min() - window).to_pydatetime()
-        stored = frames.read_reports_since(engine, since, new["category"].unique().tolist())
-        own = new[stored.columns]
-        earlier = pd.concat([stored, own], ignore_index=True) if len(stored) else own
-        relapse_of = find_relapses(
-            new, earlier, distance_m=RELAPSE_DISTANCE_M, window_days=RELAPSE_WINDOW_DAYS
-        )
-        duplicate_of = find_duplicates(
-            new, earlier, distance_m=DUPLICATE_DISTANCE_M, window_hours=DUPLICATE_WINDOW_HOURS
-        )
+    if new.empty:
+        return relapse_of, duplicate_of
+    own = new[stored.columns]
+    earlier = pd.concat([stored, own], ignore_index=True) if len(stored) else own
+    relapse_of = find_relapses(
+        new, earlier, distance_m=RELAPSE_DISTANCE_M, window_days=RELAPSE_WINDOW_DAYS
+    )
+    duplicate_of = find_duplicates(
+        new, earlier, distance_m=DUPLICATE_DISTANCE_M, window_hours=DUPLICATE_WINDOW_HOURS
+    )
     return relapse_of, duplicate_of
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import binascii
 import datetime as dt
 import logging
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -9,6 +10,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 from sqlalchemy import Engine, Table, func, select, text
 from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
@@ -48,13 +50,32 @@ def _copy_column(values: pd.Series, python_type: type) -> pa.Array:
     if python_type is dt.date:
         return pa.array([None if pd.isna(v) else pd.Timestamp(v).date() for v in values])
     if python_type is bytes:
-        return pa.array(
-            [None if v is None else _EWKB_PREFIX + bytes(v).hex() for v in values],
-            type=pa.string(),
-        )
+        return _ewkb_text(values)
     if python_type is bool:
         return pa.array(values.astype("boolean"))
     return _arrow_column(values, python_type)
+
+
+def _ewkb_text(values: pd.Series) -> pa.Array:
+    """WKB values as PostGIS's text of them: ``SRID=4326;`` and the hex digits.
+
+    The digits come from one pass over Arrow's value buffer, not one ``bytes.hex()``
+    per geometry (that held the GIL for half a second a million rows, while the next
+    chunk was being checked).
+    """
+    wkb = pa.array(values.to_numpy(dtype=object), type=pa.large_binary(), from_pandas=True)
+    if wkb.null_count == len(wkb):
+        return pa.nulls(len(wkb), pa.large_string())
+    validity, offsets, data = wkb.buffers()
+    offsets = np.frombuffer(offsets, dtype=np.int64, count=len(wkb) + 1)
+    digits = binascii.hexlify(memoryview(data)[offsets[0] : offsets[-1]]) if data else b""
+    hexed = pa.LargeStringArray.from_buffers(
+        len(wkb), pa.py_buffer(2 * (offsets - offsets[0])), pa.py_buffer(digits), validity
+    )
+    text_type = pa.large_string()
+    return pc.binary_join_element_wise(
+        pa.scalar(_EWKB_PREFIX, text_type), hexed, pa.scalar("", text_type)
+    )
 
 
 def _copy_csv(batch: pa.Table) -> pa.Buffer:
@@ -80,9 +101,12 @@ class BulkLoader:
     the last one are free; the id sequence is moved past them before the commit. A
     load smaller than the table, or than :attr:`REBUILD_MIN_ROWS`, is copied straight
     into it with its indexes kept. A larger one is copied into a temporary table first
-    and moved in by :meth:`commit`, with the table's indexes and foreign keys dropped
-    and rebuilt (a sort each instead of a million index inserts and key checks); only
-    then, for that last stage, do readers of the table wait.
+    and moved in by the background thread once :meth:`start_indexing` is called, with
+    the table's indexes and foreign keys dropped and rebuilt (a sort each instead of a
+    million index inserts and key checks) while the caller works out what
+    :meth:`update` sets; only then, for that last stage, do readers of the table wait.
+    It all stays one transaction on one connection (used by one thread at a time), so
+    a failure or a kill at any point leaves the table as it was.
 
     Leaving the ``with`` block without :meth:`commit` (an error, a rejected file) rolls
     everything back.
@@ -207,13 +231,29 @@ class BulkLoader:
         """Rebuild the dropped indexes in the background once the queued rows are in.
 
         The caller can meanwhile work out what :meth:`update` needs (SQLite builds an
-        index without holding the GIL). On PostgreSQL this only waits for the rows.
+        index, and psycopg waits for the server, without holding the GIL). On PostgreSQL
+        a large load is moved in from its temporary table and the table's indexes and
+        keys rebuilt (:meth:`_move_in`); from then on readers of the table wait for the
+        commit, so read what the update needs first. A small load only waits for its rows.
         """
-        if self._sqlite and self._indexing is None:
-            self._wait()
+        if self._indexing is not None:
+            return
+        self._wait()
+        if self._sqlite:
             self._indexing = self._writer.submit(self._rebuild_indexes)
-        elif not self._sqlite:
-            self._wait()
+        elif self._staged:
+            self._indexing = self._writer.submit(self._move_in)
+
+    @property
+    def _staged(self) -> bool:
+        """Whether a PostgreSQL load goes through a temporary table (indexes rebuilt)."""
+        return self._target != self.table.name
+
+    def _indexed(self) -> None:
+        """Wait for the rows and the rebuilt indexes (re-raising the rebuild's error)."""
+        self.start_indexing()
+        if self._indexing is not None:
+            self._indexing.result()
 
     def update(self, ids: np.ndarray, columns: dict[str, np.ndarray]) -> None:
         """Set ``columns`` on the loaded rows ``ids`` (after indexing, in the same transaction).
@@ -231,15 +271,15 @@ class BulkLoader:
             for name, v in columns.items()
         }
         key = pa.array(np.asarray(ids, dtype=np.int64))
+        self._indexed()
         if self._sqlite:
-            self.start_indexing()
-            self._indexing.result()
             assignments = ", ".join(f"{name} = ?" for name in values)
             sql = f"UPDATE {self.table.name} SET {assignments} WHERE {self.id_column} = ?"
             self._cursor.executemany(sql, pa.table({**values, "_id": key}))
             return
-        # COPY the new values into a scratch table, then one UPDATE joins them in.
-        self._wait()
+        # COPY the new values into a scratch table, then one UPDATE joins them in. A
+        # large load is in the table by now, its indexes rebuilt: the join goes by the
+        # primary key, and only the flagged rows are rewritten.
         scratch = f"_bulk_update_{self.table.name}"
         declared = ", ".join(f"{name} bigint" for name in values)
         self._conn.execute(
@@ -248,32 +288,37 @@ class BulkLoader:
         self._copy(
             f"COPY {scratch} FROM STDIN (FORMAT csv)", _copy_csv(pa.table({"_id": key, **values}))
         )
+        # Its size, so that the planner looks few flagged rows up by key, not by a scan.
+        self._conn.execute(text(f"ANALYZE {scratch}"))
         settings = ", ".join(f"{name} = u.{name}" for name in values)
         self._conn.execute(
             text(
-                f"UPDATE {self._target} AS t SET {settings} FROM {scratch} AS u "
+                f"UPDATE {self.table.name} AS t SET {settings} FROM {scratch} AS u "
                 f"WHERE t.{self.id_column} = u._id"
             )
         )
         self._conn.execute(text(f"DROP TABLE {scratch}"))
+        if self._staged:
+            # The rebuild analyzed the table before these values were set.
+            self._conn.execute(text(f"ANALYZE {self.table.name} ({', '.join(values)})"))
 
     def commit(self) -> None:
-        """Write what is queued, rebuild dropped indexes and commit."""
+        """Write what is queued, wait for the rebuilt indexes and commit."""
+        self._indexed()
         if self._sqlite:
-            self.start_indexing()
-            self._indexing.result()
             self._conn.commit()
         else:
-            self._wait()
-            if self._target != self.table.name:
-                self._move_in()
             advance_id_sequence(self._conn, self.table)
             self._transaction.commit()
         self._committed = True
         log.info("loaded %d rows into %s", self.rows, self.table.name)
 
     def _move_in(self) -> None:
-        """Move a large load from its temporary table in, rebuilding indexes and keys."""
+        """Move a large load from its temporary table in, rebuilding indexes and keys.
+
+        Runs in the writer thread (see :meth:`start_indexing`); psycopg releases the GIL
+        while the server works, so the caller's matching runs meanwhile.
+        """
         dialect = self.engine.dialect
         indexes = [i for i in self.table.indexes if index_applies(i, dialect.name)]
         keys = sorted(self.table.foreign_key_constraints, key=lambda k: k.name)
