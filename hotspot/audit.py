@@ -20,6 +20,8 @@ ACTIONS: dict[str, tuple[str, str]] = {
     "report_created": ("上报问题", "Report created"),
     "import": ("导入", "Import"),
     "export": ("导出", "Export"),
+    "operation_recorded": ("记录行动", "Operation recorded"),
+    "operation_deleted": ("删除行动", "Operation deleted"),
     "user_added": ("新建账号", "Account added"),
     "user_disabled": ("停用账号", "Account disabled"),
     "password_set": ("修改密码", "Password set"),

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, delete, func, insert, select
 
 from geo.before_after import BeforeAfter, before_after
 from geo.cells import GRID_RES, as_cells, cell_parents, cell_resolutions, cells_to_strings
-from hotspot import taxonomy
+from hotspot import audit, taxonomy
 from hotspot.errors import UserError
 from hotspot.filters import EVERYTHING, ReportFilter, Scope
 from hotspot.store import frames, schema
@@ -76,6 +76,7 @@ def record_operation(
     note: str | None = None,
     created_at: dt.datetime | None = None,
     scope: Scope = EVERYTHING,
+    actor: str = "cli",
 ) -> int:
     """Store an operation and the cells it covered.
 
@@ -99,6 +100,8 @@ def record_operation(
         When it was recorded; now by default.
     scope : Scope, optional
         Who records it: every cell must touch the scope's grid cells.
+    actor : str, default "cli"
+        Who records it, for the audit log.
 
     Returns
     -------
@@ -151,6 +154,8 @@ def record_operation(
             insert(schema.operation_cell),
             [{"operation_id": operation_id, "cell": cell} for cell in cells.tolist()],
         )
+        detail = f"{name}: {cells.size} cells from {started_on}"
+        audit.record(conn, actor, "operation_recorded", f"operation {operation_id}", detail)
     return operation_id
 
 
@@ -162,11 +167,14 @@ def _all_in_scope(engine: Engine, cells: np.ndarray, scope: Scope) -> bool:
     return bool(cells_touching(cells, grid).all())
 
 
-def delete_operation(engine: Engine, operation_id: int, *, scope: Scope = EVERYTHING) -> bool:
+def delete_operation(
+    engine: Engine, operation_id: int, *, scope: Scope = EVERYTHING, actor: str = "cli"
+) -> bool:
     """Remove an operation and its cells; return whether it existed.
 
     A scoped user (``scope``) may remove only an operation all of whose cells touch the
     scope: one that reaches into another community is not theirs alone, and is left.
+    The removal is written to the audit log as ``actor``'s.
     """
     if not scope.whole_town:
         with engine.connect() as conn:
@@ -185,6 +193,8 @@ def delete_operation(engine: Engine, operation_id: int, *, scope: Scope = EVERYT
             )
         )
         gone = conn.execute(delete(schema.operation).where(schema.operation.c.id == operation_id))
+        if gone.rowcount:
+            audit.record(conn, actor, "operation_deleted", f"operation {operation_id}")
     return bool(gone.rowcount)
 
 

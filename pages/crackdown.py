@@ -25,6 +25,7 @@ from pages._shared import (
     audit_export,
     community_options,
     current_filter,
+    current_user,
     get_engine,
     is_demo,
     lang,
@@ -343,6 +344,8 @@ if submitted and selected:
                 ended_on=op_end,
                 units=op_units,
                 note=op_note,
+                scope=filters.scope,
+                actor=current_user().username,
             )
         except UserError as exc:
             st.error(str(exc))

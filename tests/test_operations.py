@@ -13,6 +13,7 @@ from sqlalchemy import func, inspect, select, text
 
 from geo.cells import cell_parents, cells_from_points, cells_to_strings
 from hotspot import analysis
+from hotspot.audit import read_audit
 from hotspot.errors import UserError
 from hotspot.filters import ReportFilter
 from hotspot.operations import (
@@ -123,6 +124,26 @@ def test_deleting_an_operation_removes_it_and_its_cells(town_engine):
     with town_engine.connect() as conn:
         cells = conn.execute(select(func.count()).select_from(schema.operation_cell)).scalar()
     assert cells == 1
+
+
+def test_recording_and_deleting_an_operation_are_in_the_audit_log(town_engine):
+    operation_id = record_operation(
+        town_engine, "夜查", START, [_cell(*HERE), _cell(*THERE)], actor="zhang"
+    )
+    assert delete_operation(town_engine, operation_id, actor="li")
+    assert not delete_operation(town_engine, operation_id, actor="li")  # nothing to log
+    log = read_audit(town_engine).iloc[::-1]  # oldest first
+    assert log[["actor", "action", "target"]].values.tolist() == [
+        ["zhang", "operation_recorded", f"operation {operation_id}"],
+        ["li", "operation_deleted", f"operation {operation_id}"],
+    ]
+    assert log["detail"].iloc[0] == f"夜查: 2 cells from {START}"
+
+
+def test_a_refused_operation_leaves_no_audit_entry(town_engine):
+    with pytest.raises(UserError):
+        record_operation(town_engine, "", START, [_cell(*HERE)], actor="zhang")
+    assert read_audit(town_engine).empty
 
 
 # --- the migration ------------------------------------------------------------------------
