@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -112,16 +111,14 @@ def report_detail(engine: Engine, report_id: int, scope: Scope = EVERYTHING) -> 
     """
     from hotspot.photos import photo_path, read_photos
 
-    filters = dataclasses.replace(ReportFilter(), scope=scope)
-    found = frames.read_reports(engine, filters, where=[schema.report.c.id == int(report_id)])
+    found = frames.read_reports(
+        engine, ReportFilter(scope=scope), where=[schema.report.c.id == int(report_id)]
+    )
     if found.empty:
         return None
-    photos = []
-    if scope.photos:
-        rows = read_photos(engine, int(report_id), scope=scope)
-        photos = [
-            photo_path(sha, ext) for sha, ext in zip(rows["sha256"], rows["ext"], strict=True)
-        ]
+    # read_photos gives none when the scope may not open photos
+    rows = read_photos(engine, int(report_id), scope=scope)
+    photos = [photo_path(sha, ext) for sha, ext in zip(rows["sha256"], rows["ext"], strict=True)]
     return ReportDetail(
         report=found.iloc[0],
         events=frames.read_events(engine, report_id=int(report_id)),
